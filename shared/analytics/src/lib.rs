@@ -1,0 +1,7 @@
+//! GlucoLens analytics: pure functions over in-memory data. No I/O, no AWS, no SQL, so every
+//! algorithm can be tested against the reference libraries' golden outputs and benchmarked alone.
+
+pub mod matrix_profile;
+pub mod metrics;
+pub mod pcmci;
+pub mod rules;
