@@ -1,7 +1,9 @@
 //! GlucoLens analytics: pure functions over in-memory data. No I/O, no AWS, no SQL, so every
 //! algorithm can be tested against the reference libraries' golden outputs and benchmarked alone.
 
+pub mod error;
 pub mod matrix_profile;
 pub mod metrics;
 pub mod pcmci;
 pub mod rules;
+pub use error::{AnalyticsError, Result};
