@@ -1,1 +1,55 @@
-fn main() {}
+//! `glucolens`: the local face of the backend. Reads its configuration from the environment (`DATABASE_URL`,
+//! `AWS_ENDPOINT_URL`, ...; see the README), exactly as the Lambda functions do.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod serve;
+
+#[derive(Parser)]
+#[command(
+    name = "glucolens",
+    version,
+    about = "GlucoLens backend: local server, jobs, analytics and imports"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply the database migrations.
+    Migrate,
+    /// Serve every API function on the paths API Gateway exposes (/api/v1/...).
+    Serve(serve::Args),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    glucolens_core::telemetry::init();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Migrate => migrate().await,
+        Command::Serve(args) => serve::run(args).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate() -> anyhow::Result<()> {
+    let config = glucolens_core::config::Config::from_env()?;
+    let glucolens_core::config::SecretSource::Env(url) = &config.database else {
+        anyhow::bail!("`glucolens migrate` needs DATABASE_URL");
+    };
+    let db = glucolens_core::db::connect(url, 1, config.db_acquire_timeout).await?;
+    glucolens_core::db::MIGRATOR.run(&db).await?;
+    println!("migrations applied");
+    Ok(())
+}

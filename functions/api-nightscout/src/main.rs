@@ -1,1 +1,4 @@
-fn main() {}
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    glucolens_core::lambda::run_http(api_nightscout::router).await
+}

@@ -1,0 +1,147 @@
+//! Glucose values and units.
+
+use serde::{Deserialize, Serialize};
+
+use super::FieldError;
+
+/// mg/dL per mmol/L, from the molar mass of glucose (180.156 g/mol). Apple Health writes the same factor
+/// (`mmol<180.1558800000541>/L`). Used for every conversion; values are rounded only for storage (0.1 mg/dL) and display.
+pub const MG_DL_PER_MMOL_L: f64 = 18.0156;
+
+/// The unit a client sends or wants to see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum GlucoseUnit {
+    #[default]
+    #[serde(rename = "mg/dL")]
+    MgDl,
+    #[serde(rename = "mmol/L")]
+    MmolL,
+}
+
+impl GlucoseUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GlucoseUnit::MgDl => "mg/dL",
+            GlucoseUnit::MmolL => "mmol/L",
+        }
+    }
+
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        match raw {
+            "mg/dL" | "mg/dl" | "mgdl" => Ok(GlucoseUnit::MgDl),
+            "mmol/L" | "mmol/l" | "mmol" => Ok(GlucoseUnit::MmolL),
+            other => Err(FieldError::new(
+                field,
+                "invalid_unit",
+                format!("unit `{other}` is not `mg/dL` or `mmol/L`"),
+            )),
+        }
+    }
+
+    /// Converts a stored mg/dL value for display in this unit (mg/dL to 1 decimal, mmol/L to 2).
+    pub fn display(self, value: MgDl) -> f64 {
+        match self {
+            GlucoseUnit::MgDl => value.get(),
+            GlucoseUnit::MmolL => (value.get() / MG_DL_PER_MMOL_L * 100.0).round() / 100.0,
+        }
+    }
+
+    /// Converts any mg/dL quantity (a mean, an SD, an effect size) for display, unrounded.
+    pub fn from_mg_dl(self, mg_dl: f64) -> f64 {
+        match self {
+            GlucoseUnit::MgDl => mg_dl,
+            GlucoseUnit::MmolL => mg_dl / MG_DL_PER_MMOL_L,
+        }
+    }
+}
+
+/// A glucose concentration in mg/dL, rounded to 0.1 and within the physically plausible 20–600 range that meters
+/// and CGMs report.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
+pub struct MgDl(f64);
+
+impl MgDl {
+    pub const MIN: f64 = 20.0;
+    pub const MAX: f64 = 600.0;
+
+    /// Parses `value` given in `unit`, converting mmol/L with [`MG_DL_PER_MMOL_L`].
+    pub fn parse(field: &str, value: f64, unit: GlucoseUnit) -> Result<Self, FieldError> {
+        if !value.is_finite() {
+            return Err(FieldError::new(
+                field,
+                "not_a_number",
+                "glucose must be a finite number",
+            ));
+        }
+        let mg_dl = match unit {
+            GlucoseUnit::MgDl => value,
+            GlucoseUnit::MmolL => value * MG_DL_PER_MMOL_L,
+        };
+        let rounded = (mg_dl * 10.0).round() / 10.0;
+        if !(Self::MIN..=Self::MAX).contains(&rounded) {
+            return Err(FieldError::new(
+                field,
+                "out_of_range",
+                format!(
+                    "{value} {} is {rounded} mg/dL, outside the accepted {}–{} mg/dL",
+                    unit.as_str(),
+                    Self::MIN,
+                    Self::MAX
+                ),
+            ));
+        }
+        Ok(Self(rounded))
+    }
+
+    /// For constants and values known to be in range at compile time.
+    pub(crate) const fn new_unchecked(value: f64) -> Self {
+        Self(value)
+    }
+
+    /// Wraps a value read back from the database, where the CHECK constraint already holds.
+    pub fn from_stored(value: f64) -> Self {
+        Self(value)
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_and_rounds_mmol() {
+        let v = MgDl::parse("value", 5.5, GlucoseUnit::MmolL).unwrap();
+        assert_eq!(v.get(), 99.1);
+        assert_eq!(GlucoseUnit::MmolL.display(v), 5.5);
+        assert_eq!(MgDl::parse("value", 140.26, GlucoseUnit::MgDl).unwrap().get(), 140.3);
+    }
+
+    #[test]
+    fn rejects_out_of_range_and_non_finite() {
+        assert_eq!(
+            MgDl::parse("value", 19.9, GlucoseUnit::MgDl).unwrap_err().code,
+            "out_of_range"
+        );
+        assert_eq!(
+            MgDl::parse("value", 601.0, GlucoseUnit::MgDl).unwrap_err().code,
+            "out_of_range"
+        );
+        assert_eq!(
+            MgDl::parse("value", f64::NAN, GlucoseUnit::MgDl).unwrap_err().code,
+            "not_a_number"
+        );
+        assert!(MgDl::parse("value", 20.0, GlucoseUnit::MgDl).is_ok());
+        assert!(MgDl::parse("value", 600.0, GlucoseUnit::MgDl).is_ok());
+    }
+
+    #[test]
+    fn units_parse_their_spellings() {
+        assert_eq!(GlucoseUnit::parse("unit", "mmol/L").unwrap(), GlucoseUnit::MmolL);
+        assert_eq!(GlucoseUnit::parse("unit", "mg/dL").unwrap(), GlucoseUnit::MgDl);
+        assert_eq!(GlucoseUnit::parse("unit", "g/L").unwrap_err().code, "invalid_unit");
+    }
+}

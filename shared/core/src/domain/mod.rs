@@ -1,0 +1,71 @@
+//! Validated domain types. Each newtype can only be built through a parser that checks it, so code that holds one
+//! never re-checks it ("parse, don't validate").
+
+pub mod glucose;
+pub mod user;
+
+pub use glucose::{GlucoseUnit, MgDl, MG_DL_PER_MMOL_L};
+pub use user::{Email, Password, TargetRange, UserTimeZone};
+
+use serde::Serialize;
+
+/// One reason an input was rejected: which field (a path such as `readings[3].value`), a stable machine-readable
+/// code, and a human explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Path of the offending field, e.g. `readings[3].value`.
+    pub field: String,
+    /// Index of the offending item within a batch, when the field belongs to one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    /// Stable code, e.g. `out_of_range`, `missing_offset`, `invalid_time_zone`.
+    pub code: &'static str,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            index: None,
+            code,
+            reason: reason.into(),
+        }
+    }
+
+    /// The same error, located at item `index` of the batch field `batch` (e.g. `readings[3].value`).
+    pub fn in_item(mut self, batch: &str, index: usize) -> Self {
+        self.field = format!("{batch}[{index}].{}", self.field);
+        self.index = Some(index);
+        self
+    }
+}
+
+/// Parses an RFC 3339 timestamp that carries an explicit offset or `Z`; local times without an offset are ambiguous
+/// across time zones and rejected.
+pub fn parse_timestamp(field: &str, raw: &str) -> Result<chrono::DateTime<chrono::Utc>, FieldError> {
+    chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| {
+            FieldError::new(
+                field,
+                "invalid_timestamp",
+                format!("`{raw}` is not an RFC 3339 timestamp with an offset or Z (e.g. 2025-01-01T07:30:00+01:00)"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_need_an_offset() {
+        assert!(parse_timestamp("t", "2025-01-01T07:30:00+01:00").is_ok());
+        assert!(parse_timestamp("t", "2025-01-01T07:30:00Z").is_ok());
+        let error = parse_timestamp("t", "2025-01-01T07:30:00").unwrap_err();
+        assert_eq!(error.code, "invalid_timestamp");
+        let located = error.in_item("readings", 3);
+        assert_eq!((located.field.as_str(), located.index), ("readings[3].t", Some(3)));
+    }
+}

@@ -1,0 +1,21 @@
+//! API plumbing shared by every HTTP function: one error type mapped once to RFC 9457 problem responses, the
+//! authenticated-user extractor (with the per-user rate limit), and size-limited JSON bodies.
+
+pub mod auth;
+pub mod json;
+pub mod problem;
+
+pub use auth::{AuthUser, RequestId};
+pub use json::ApiJson;
+pub use problem::ApiError;
+
+/// Largest request body the API accepts. Lambda's synchronous payload limit is 6 MB for the whole event; 5 MB of
+/// body leaves room for headers and the event envelope. 90 days of 5-minute readings is about 1.6 MB of JSON.
+pub const MAX_BODY_BYTES: usize = 5_000_000;
+
+/// Applies what every API router needs: the body limit above (axum's own default is 2 MB).
+pub fn with_api_layers(router: axum::Router<crate::AppState>, state: crate::AppState) -> axum::Router {
+    router
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES + 1))
+        .with_state(state)
+}

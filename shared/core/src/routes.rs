@@ -1,0 +1,49 @@
+//! The API's route table: which Lambda (endpoint group) serves each method and path. API Gateway's routes in
+//! `template.yaml` and the local server (`glucolens serve`) are both checked against this one list.
+
+/// The HTTP functions, one per endpoint group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    Auth,
+    Ingestion,
+    Retrieval,
+    Insights,
+    Tasks,
+    Docs,
+    Nightscout,
+}
+
+impl Function {
+    /// The function's logical id in `template.yaml`.
+    pub fn template_id(self) -> &'static str {
+        match self {
+            Function::Auth => "AuthFunction",
+            Function::Ingestion => "IngestionFunction",
+            Function::Retrieval => "RetrievalFunction",
+            Function::Insights => "InsightsFunction",
+            Function::Tasks => "TasksFunction",
+            Function::Docs => "DocsFunction",
+            Function::Nightscout => "NightscoutFunction",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    /// API Gateway path syntax: `{name}` for a path parameter.
+    pub path: &'static str,
+    pub function: Function,
+}
+
+const fn route(method: &'static str, path: &'static str, function: Function) -> Route {
+    Route { method, path, function }
+}
+
+use Function::*;
+
+pub const ROUTES: &[Route] = &[
+    route("GET", "/api/v1/health", Docs),
+    route("GET", "/api/v1/openapi.json", Docs),
+    route("GET", "/docs", Docs),
+];

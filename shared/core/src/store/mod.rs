@@ -1,0 +1,4 @@
+//! PostgreSQL access. Every function that touches user data takes the caller's user id and scopes its query to it.
+
+pub mod audit;
+pub mod rate_limit;

@@ -1,0 +1,45 @@
+//! Test support for every crate's tests: application state wired to the per-test database (`#[sqlx::test]`) and
+//! to the AWS emulator named by `AWS_ENDPOINT_URL` (moto, started by the README test command), with a queue of
+//! its own per test so tests never see each other's messages.
+
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::AppState;
+
+/// State for one test: its own analysis queue (and DLQ) in the emulator, the emulator's signing key.
+pub async fn state(db: sqlx::PgPool) -> AppState {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .expect("tests need AWS_ENDPOINT_URL pointing at moto: run them through the README test command");
+    let queue_name = format!("test-{}", Uuid::new_v4().simple());
+    let config = Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some("postgres://unused-the-pool-is-given".into()),
+        "AWS_ENDPOINT_URL" => Some(endpoint.clone()),
+        "ANALYSIS_QUEUE_URL" => Some(queue_name.clone()),
+        "SIGNING_KEY_SECRET_ID" => Some("glucolens/test-signing-key".into()),
+        _ => std::env::var(name).ok(),
+    })
+    .expect("test configuration is complete");
+    let aws = aws_config::from_env().endpoint_url(&endpoint).load().await;
+    AppState::with_pool(db, &config, &aws)
+        .await
+        .expect("test state builds against moto")
+}
+
+/// Inserts a user directly (no password hashing, for speed) in `time_zone`, and returns its id.
+pub async fn user(db: &sqlx::PgPool, time_zone: &str) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query("INSERT INTO users (id, email, password_hash, time_zone) VALUES ($1, $2, 'not-a-hash', $3)")
+        .bind(id)
+        .bind(format!("{}@test.invalid", id.simple()))
+        .bind(time_zone)
+        .execute(db)
+        .await
+        .expect("insert test user");
+    id
+}
+
+/// `Authorization` header value for `user_id`.
+pub fn bearer(state: &AppState, user_id: Uuid) -> String {
+    format!("Bearer {}", state.tokens.issue(user_id).access_token)
+}
