@@ -8,3 +8,8 @@ use glucolens_core::AppState;
 pub fn router(state: AppState) -> Router {
     with_api_layers(Router::new(), state)
 }
+
+/// This function's part of the OpenAPI document (merged by the docs function).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    utoipa::openapi::OpenApiBuilder::new().build()
+}
