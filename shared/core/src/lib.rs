@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod insights;
 pub mod lambda;
 pub mod queue;
 pub mod routes;
