@@ -42,8 +42,9 @@
 //!
 //! # Errors
 //! `InvalidInput` for bad parameters, non-finite data or exactly collinear conditions (singular `G_ZZ`);
-//! `InsufficientData` when `T − 2·tau_max < 3` or a test would have fewer than one degree of freedom
-//! (too many conditions for the series length; tigramite would silently return NaN).
+//! `InsufficientData` when `T − 2·tau_max < 3` or a PC1 or MCI test would have fewer than one degree of freedom
+//! (too many conditions for the series length). Tigramite instead returns a NaN p-value there, which in PC1 silently
+//! drops every remaining parent; this port refuses rather than return that.
 
 use ndarray::ArrayView2;
 use rayon::prelude::*;
@@ -328,13 +329,8 @@ impl LaggedGram {
                 }
                 if r == c {
                     // Relative pivot check: a standardised column has G_rr = T_eff.
-                    if !(s > 1e-10 * self.t_eff as f64) {
-                        return Err(AnalyticsError::InvalidInput {
-                            field: "data".into(),
-                            reason: "conditioning variables are (nearly) exactly collinear; remove duplicated or \
-                                     derived variables"
-                                .into(),
-                        });
+                    if !(s > COLLINEAR * self.t_eff as f64) {
+                        return Err(collinear());
                     }
                     l[r * m + r] = s.sqrt();
                 } else {
@@ -378,6 +374,10 @@ impl LaggedGram {
         let rxx = self.g(cx, cx) - dot(&ux, &ux);
         let ryy = self.g(cy, cy) - dot(&uy, &uy);
         let rxy = self.g(cx, cy) - dot(&ux, &uy);
+        let floor = COLLINEAR * self.t_eff as f64;
+        if !(rxx > floor && ryy > floor) {
+            return Err(collinear());
+        }
         let val = (rxy / (rxx * ryy).sqrt()).clamp(-1.0, 1.0);
         Ok(CiTest {
             val,
@@ -395,6 +395,19 @@ impl LaggedGram {
         let rss = self.g(cy, cy) - uy.iter().map(|u| u * u).sum::<f64>();
         let p = 1.0 + parents.len() as f64;
         Ok(self.t_eff as f64 * rss.ln() + 2.0 * p)
+    }
+}
+
+/// Relative residual variance below which a node counts as exactly explained by others (standardised nodes have
+/// `G_kk = T_eff`).
+const COLLINEAR: f64 = 1e-10;
+
+fn collinear() -> AnalyticsError {
+    AnalyticsError::InvalidInput {
+        field: "data".into(),
+        reason: "some variables are (nearly) exact linear combinations of others or of their own lags; remove \
+                 duplicated or derived variables"
+            .into(),
     }
 }
 
@@ -437,6 +450,15 @@ fn pc_single(
                 z.clear();
                 z.extend(combination.iter().map(|&k| candidates[others[k]]));
                 let test = gram.par_corr(candidates[parent], y, &z)?;
+                if test.df < 1 {
+                    return Err(AnalyticsError::InsufficientData {
+                        reason: format!(
+                            "PC1 condition selection for variable {j} reached {conds_dim} conditions with only {} \
+                             usable rows; use more days, a smaller tau_max, fewer variables or max_conds_dim",
+                            gram.t_eff()
+                        ),
+                    });
+                }
                 let current = val_min[parent].unwrap_or(f64::INFINITY);
                 // Python's min(|val|, current): keeps `current` unless |val| is smaller.
                 val_min[parent] = Some(if test.val.abs() < current { test.val.abs() } else { current });
