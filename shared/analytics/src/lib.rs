@@ -7,4 +7,5 @@ pub mod matrix_profile;
 pub mod metrics;
 pub mod pcmci;
 pub mod rules;
+pub mod table;
 pub use error::{AnalyticsError, Result};
