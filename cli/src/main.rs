@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod serve;
+mod template;
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +25,8 @@ enum Command {
     Migrate,
     /// Serve every API function on the paths API Gateway exposes (/api/v1/...).
     Serve(serve::Args),
+    /// Regenerate the API Gateway route events in template.yaml from the route table.
+    Template(template::Args),
 }
 
 #[tokio::main]
@@ -33,6 +36,7 @@ async fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Migrate => migrate().await,
         Command::Serve(args) => serve::run(args).await,
+        Command::Template(args) => template::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

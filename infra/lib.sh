@@ -1,0 +1,106 @@
+# Shared by infra/run.sh, infra/test.sh and the bench scripts: install what is missing, start throwaway services.
+# Sourced, not executed. Nothing here touches a system PostgreSQL cluster or the system Python.
+
+GLUCOLENS_ROOT=${GLUCOLENS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+TOOLS_VENV="$GLUCOLENS_ROOT/.local/venv"
+
+log() { printf '\033[1m[glucolens]\033[0m %s\n' "$*" >&2; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# PostgreSQL server binaries (initdb, pg_ctl): Debian's package when missing.
+pg_bin_dir() {
+    local dir
+    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    if [ -z "$dir" ] || [ ! -x "$dir/initdb" ]; then
+        log "installing PostgreSQL (Debian packages)"
+        as_root apt-get update -qq >&2
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql postgresql-client >&2
+        dir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    fi
+    echo "$dir"
+}
+
+# The project's Python tools (moto server, cfn-lint, schemathesis), pinned, in a project-local venv.
+ensure_python_tools() {
+    local requirements="$GLUCOLENS_ROOT/infra/requirements-tools.txt"
+    local stamp="$TOOLS_VENV/.requirements"
+    if [ -x "$TOOLS_VENV/bin/python" ] && cmp -s "$requirements" "$stamp"; then
+        return
+    fi
+    log "installing Python tools into .local/venv (moto, cfn-lint, schemathesis)"
+    command -v python3 >/dev/null || { as_root apt-get update -qq >&2; as_root apt-get install -y -qq python3 python3-venv >&2; }
+    python3 -m venv "$TOOLS_VENV" >&2
+    "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check -r "$requirements" >&2
+    cp "$requirements" "$stamp"
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Runs a command as the postgres user when we are root (initdb refuses root).
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+# postgres_home DIR: DIR, or (as root, when the postgres user cannot reach DIR, e.g. a clone under /root) a directory
+# under /var/tmp that DIR links to, so the server never runs as root and the data still lives "in" the project.
+postgres_home() {
+    local dir=$1
+    mkdir -p "$dir"
+    if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$dir" 2>/dev/null; then
+        local outside
+        outside="/var/tmp/glucolens-pg-$(printf '%s' "$dir" | sha1sum | cut -c1-12)"
+        mkdir -p "$outside"
+        rmdir "$dir" 2>/dev/null || rm -f "$dir"
+        ln -sfn "$outside" "$dir"
+        dir=$outside
+    fi
+    if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
+    echo "$dir"
+}
+
+# start_postgres HOME PORT: creates the cluster in HOME/data if absent (reusing an existing one keeps its data), starts
+# it on 127.0.0.1:PORT with its socket and log in HOME. Sets PG_BIN and PG_DATA.
+start_postgres() {
+    local parent port=$2
+    PG_BIN=$(pg_bin_dir)
+    parent=$(postgres_home "$1")
+    PG_DATA="$parent/data"
+    local data=$PG_DATA
+    if [ ! -f "$data/PG_VERSION" ]; then
+        as_pg "$PG_BIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+    fi
+    as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$parent/postgres.log" -w -t 60 \
+        -o "-k $parent -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+        start >/dev/null
+}
+
+stop_postgres() {
+    if [ -n "${PG_BIN:-}" ] && [ -n "${PG_DATA:-}" ] && [ -f "$PG_DATA/postmaster.pid" ]; then
+        as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+}
+
+# start_moto PORT LOGFILE: the SQS / Secrets Manager / S3 emulator on 127.0.0.1. Sets MOTO_PID.
+start_moto() {
+    local port=$1 logfile=$2
+    "$TOOLS_VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 &
+    MOTO_PID=$!
+    for _ in $(seq 1 100); do
+        if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then
+            return
+        fi
+        sleep 0.1
+    done
+    log "moto did not start; see $logfile"; return 1
+}
+
+# Environment every glucolens process reads (see README "Configuration").
+export_local_env() {
+    local pg_port=$1 moto_port=$2 database=$3
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/$database"
+    export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
+    export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+    # Dummy credentials: the emulator accepts any; real deployments use the Lambda role instead.
+    export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The one test command (README): starts a throwaway PostgreSQL and moto on free ports, then runs formatting, lints,
+# every test, the template lint and the OpenAPI fuzzer; cleans up after itself whatever happens.
+set -euo pipefail
+export GLUCOLENS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$GLUCOLENS_ROOT/infra/lib.sh"
+cd "$GLUCOLENS_ROOT"
+
+ensure_python_tools
+WORK=$(mktemp -d /tmp/glucolens-test.XXXXXX)
+cleanup() {
+    [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null || true
+    [ -n "${MOTO_PID:-}" ] && kill "$MOTO_PID" 2>/dev/null || true
+    stop_postgres
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+PG_PORT=$(free_port)
+MOTO_PORT=$(free_port)
+start_postgres "$WORK/pg" "$PG_PORT"
+start_moto "$MOTO_PORT" "$WORK/moto.log"
+export_local_env "$PG_PORT" "$MOTO_PORT" postgres
+log "PostgreSQL on 127.0.0.1:$PG_PORT, moto on 127.0.0.1:$MOTO_PORT"
+
+log "cargo fmt --check"
+cargo fmt --all --check
+log "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+log "cargo test"
+cargo test --workspace --locked
+log "cfn-lint template.yaml"
+"$TOOLS_VENV/bin/cfn-lint" template.yaml
+
+log "schemathesis against glucolens serve"
+"$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE schemathesis" postgres
+export_local_env "$PG_PORT" "$MOTO_PORT" schemathesis
+SERVE_PORT=$(free_port)
+cargo build --locked -p glucolens-cli
+./target/debug/glucolens migrate
+RATE_LIMIT_PER_MINUTE=100000 ./target/debug/glucolens serve --addr "127.0.0.1:$SERVE_PORT" >"$WORK/serve.log" 2>&1 &
+SERVE_PID=$!
+for _ in $(seq 1 150); do
+    python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$SERVE_PORT/api/v1/health')" 2>/dev/null && break
+    sleep 0.2
+done
+BASE_URL="http://127.0.0.1:$SERVE_PORT" PYTHON="$TOOLS_VENV/bin/python" bash infra/schemathesis.sh
+log "all checks passed"
