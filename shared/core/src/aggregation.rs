@@ -1,0 +1,460 @@
+//! Daily aggregation: one `daily_aggregates` row per user per *local* calendar day, computed from the raw tables.
+//!
+//! Conventions (each decided once, here):
+//! - **Days** are the user's local calendar days (`users.time_zone`, IANA, via chrono-tz). A day runs from local
+//!   midnight to the next local midnight, so DST days last 23 or 25 hours and expect 276 or 300 readings
+//!   (hours × 12) instead of 288. A midnight that does not exist (a DST jump at 00:00) starts at the first valid
+//!   instant after it.
+//! - **Duplicates**: readings are deduplicated per 5-minute slot (aligned to UTC 5-minute boundaries, which are
+//!   also local boundaries in every zone since all offsets are multiples of 5 minutes). When several sources land in
+//!   one slot, a device or CGM app's reading wins over a re-sent copy from a hub listed in [`HUB_SOURCES`]
+//!   (e.g. `apple_health`), then the lexically first source, then the earlier reading.
+//! - **Coverage** = slots with a reading / expected slots; **sufficient_data** = coverage ≥ 70 % (the consensus
+//!   minimum). Statistics are stored for every day with readings; analyses use only sufficient days.
+//! - **Ranges** follow the consensus cut points with Tidepool's boundaries: < 54, 54–<70, 70–180 inclusive,
+//!   >180–250, > 250; the user's own target range is inclusive at both ends. GMI = 3.31 + 0.02392 × mean (mg/dL).
+//! - **Hypo events**: ≥ 3 consecutive readings (≥ 15 minutes, no gap over 10 minutes) below 70 mg/dL; an event ends
+//!   at the first reading at or above 70.
+//! - **Sleep** belongs to the day of the evening it began: a session starting between 06:00 local on day D and
+//!   06:00 on D+1 counts for D, so "sleep on D" → "glucose on D+1" is a lag of one day. Minutes asleep are the
+//!   session length minus its awake minutes.
+//! - **Activities and meals** belong to the local day they started / were eaten.
+//!
+//! Incremental runs recompute only the days in `dirty_days` (marked by ingestion, each with the day before it, whose
+//! night may have begun after midnight) and clear those marks in the same transaction; a full recompute covers every day with data. Both go through [`recompute_days`], so they produce the
+//! same rows. A processed day left with no data at all loses its row.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::UserTimeZone;
+use crate::store::aggregates::{self, ActivityRow, MealRow, SleepRow};
+
+/// Sources that re-publish other devices' readings; their copy loses to the original in the same slot.
+pub const HUB_SOURCES: &[&str] = &["apple_health", "health_connect", "google_fit", "nightscout"];
+
+/// Minimum share of expected readings for a day to count in statistics (consensus: 70 %).
+pub const SUFFICIENT_COVERAGE_PERCENT: f64 = 70.0;
+
+const SLOT_MINUTES: i64 = 5;
+/// Sleep starting before this local hour belongs to the previous day's night.
+const NIGHT_BOUNDARY_HOURS: i64 = 6;
+
+/// One stored day (the `daily_aggregates` columns other than the key's user and `computed_at`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DailyAggregate {
+    pub local_date: NaiveDate,
+    pub reading_count: i32,
+    pub expected_readings: i32,
+    pub coverage_percent: f64,
+    pub sufficient_data: bool,
+    pub mean_glucose: Option<f64>,
+    pub median_glucose: Option<f64>,
+    pub sd_glucose: Option<f64>,
+    pub cv_percent: Option<f64>,
+    pub gmi_percent: Option<f64>,
+    pub min_glucose: Option<f64>,
+    pub max_glucose: Option<f64>,
+    pub pct_below_54: Option<f64>,
+    pub pct_54_69: Option<f64>,
+    pub pct_70_180: Option<f64>,
+    pub pct_181_250: Option<f64>,
+    pub pct_above_250: Option<f64>,
+    pub pct_below_70: Option<f64>,
+    pub pct_above_180: Option<f64>,
+    pub pct_in_user_target: Option<f64>,
+    pub hypo_events: Option<i32>,
+    pub sleep_minutes: Option<f64>,
+    pub deep_sleep_minutes: Option<f64>,
+    pub rem_sleep_minutes: Option<f64>,
+    pub sleep_quality: Option<f64>,
+    pub exercise_minutes: Option<f64>,
+    pub active_calories: Option<f64>,
+    pub steps: Option<i32>,
+    pub carbs_g: Option<f64>,
+    pub calories: Option<f64>,
+    pub protein_g: Option<f64>,
+    pub fat_g: Option<f64>,
+    pub meal_count: Option<i32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AggregationError {
+    #[error("user not found")]
+    UnknownUser,
+    #[error("stored time zone is not a valid IANA name")]
+    InvalidTimeZone,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Only the days marked dirty.
+    Incremental,
+    /// Every day with data (and drop rows of days without any).
+    Full,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Report {
+    pub days_recomputed: usize,
+    pub rows_written: u64,
+    pub rows_deleted: u64,
+}
+
+/// Local midnight of `date` as an instant (the first valid instant when midnight is skipped by DST).
+pub fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
+    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    (0..=4)
+        .find_map(|quarter_hours| {
+            tz.from_local_datetime(&(midnight + Duration::minutes(15 * quarter_hours)))
+                .earliest()
+        })
+        .expect("no DST gap is longer than an hour")
+        .with_timezone(&Utc)
+}
+
+/// The UTC bounds `[start, end)` of a local day.
+pub fn local_day_bounds(tz: Tz, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    (local_midnight(tz, date), local_midnight(tz, date + Duration::days(1)))
+}
+
+/// Readings a complete day holds: 12 per hour of its (23-, 24- or 25-hour) length.
+pub fn expected_readings(tz: Tz, date: NaiveDate) -> i32 {
+    let (start, end) = local_day_bounds(tz, date);
+    ((end - start).num_minutes() / SLOT_MINUTES) as i32
+}
+
+fn local_date(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&tz).date_naive()
+}
+
+fn night_of(tz: Tz, sleep_start: DateTime<Utc>) -> NaiveDate {
+    (sleep_start.with_timezone(&tz).naive_local() - Duration::hours(NIGHT_BOUNDARY_HOURS)).date()
+}
+
+/// The raw rows that belong to one local day.
+#[derive(Debug, Default)]
+struct DayInputs {
+    readings: Vec<(DateTime<Utc>, f64)>,
+    sleep: Vec<SleepRow>,
+    activities: Vec<ActivityRow>,
+    meals: Vec<MealRow>,
+}
+
+fn percent(count: usize, total: usize) -> f64 {
+    100.0 * count as f64 / total as f64
+}
+
+/// Consensus glucose statistics of one day's deduplicated readings (sorted by time), in mg/dL.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GlucoseSummary {
+    pub mean: Option<f64>,
+    pub median: Option<f64>,
+    pub sd: Option<f64>,
+    pub cv_percent: Option<f64>,
+    pub gmi_percent: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub pct_below_54: Option<f64>,
+    pub pct_54_69: Option<f64>,
+    pub pct_70_180: Option<f64>,
+    pub pct_181_250: Option<f64>,
+    pub pct_above_250: Option<f64>,
+    pub pct_below_70: Option<f64>,
+    pub pct_above_180: Option<f64>,
+    pub pct_in_target: Option<f64>,
+    pub hypo_events: Option<i32>,
+}
+
+pub fn summarize_glucose(readings: &[(DateTime<Utc>, f64)], target: (f64, f64)) -> GlucoseSummary {
+    let n = readings.len();
+    if n == 0 {
+        return GlucoseSummary::default();
+    }
+    let values: Vec<f64> = readings.iter().map(|&(_, v)| v).collect();
+    let mean = values.iter().sum::<f64>() / n as f64;
+    // Sample SD (n − 1), as R's sd() and iglu compute it.
+    let sd = (n > 1).then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
+    let mut sorted = values.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    };
+    let share = |keep: &dyn Fn(f64) -> bool| Some(percent(values.iter().filter(|&&v| keep(v)).count(), n));
+    GlucoseSummary {
+        mean: Some(mean),
+        median: Some(median),
+        sd,
+        cv_percent: sd.map(|sd| 100.0 * sd / mean),
+        gmi_percent: Some(3.31 + 0.02392 * mean),
+        min: sorted.first().copied(),
+        max: sorted.last().copied(),
+        pct_below_54: share(&|v| v < 54.0),
+        pct_54_69: share(&|v| (54.0..70.0).contains(&v)),
+        pct_70_180: share(&|v| (70.0..=180.0).contains(&v)),
+        pct_181_250: share(&|v| v > 180.0 && v <= 250.0),
+        pct_above_250: share(&|v| v > 250.0),
+        pct_below_70: share(&|v| v < 70.0),
+        pct_above_180: share(&|v| v > 180.0),
+        pct_in_target: share(&|v| (target.0..=target.1).contains(&v)),
+        hypo_events: Some(count_hypo_events(readings)),
+    }
+}
+
+/// Episodes of ≥ 3 consecutive readings (≥ 15 min) below 70 mg/dL; a gap over 10 minutes breaks a run.
+fn count_hypo_events(readings: &[(DateTime<Utc>, f64)]) -> i32 {
+    const MIN_READINGS: usize = 3;
+    let max_gap = Duration::minutes(2 * SLOT_MINUTES);
+    let mut events = 0;
+    let mut run = 0usize;
+    let mut previous: Option<DateTime<Utc>> = None;
+    for &(time, value) in readings {
+        let contiguous = previous.is_some_and(|p| time - p <= max_gap);
+        previous = Some(time);
+        if value >= 70.0 {
+            run = 0;
+            continue;
+        }
+        run = if contiguous && run > 0 { run + 1 } else { 1 };
+        if run == MIN_READINGS {
+            events += 1;
+        }
+    }
+    events
+}
+
+fn sum_opt<T>(items: &[T], value: impl Fn(&T) -> Option<f64>) -> Option<f64> {
+    let present: Vec<f64> = items.iter().filter_map(value).collect();
+    (!present.is_empty()).then(|| present.iter().sum())
+}
+
+fn aggregate_day(tz: Tz, date: NaiveDate, target: (f64, f64), day: &DayInputs) -> DailyAggregate {
+    let expected = expected_readings(tz, date);
+    let count = day.readings.len() as i32;
+    let coverage = (percent(count as usize, expected as usize)).min(100.0);
+    let glucose = summarize_glucose(&day.readings, target);
+    let has_sleep = !day.sleep.is_empty();
+    let has_activity = !day.activities.is_empty();
+    let has_meals = !day.meals.is_empty();
+    DailyAggregate {
+        local_date: date,
+        reading_count: count,
+        expected_readings: expected,
+        coverage_percent: coverage,
+        sufficient_data: coverage >= SUFFICIENT_COVERAGE_PERCENT,
+        mean_glucose: glucose.mean,
+        median_glucose: glucose.median,
+        sd_glucose: glucose.sd,
+        cv_percent: glucose.cv_percent,
+        gmi_percent: glucose.gmi_percent,
+        min_glucose: glucose.min,
+        max_glucose: glucose.max,
+        pct_below_54: glucose.pct_below_54,
+        pct_54_69: glucose.pct_54_69,
+        pct_70_180: glucose.pct_70_180,
+        pct_181_250: glucose.pct_181_250,
+        pct_above_250: glucose.pct_above_250,
+        pct_below_70: glucose.pct_below_70,
+        pct_above_180: glucose.pct_above_180,
+        pct_in_user_target: glucose.pct_in_target,
+        hypo_events: glucose.hypo_events,
+        sleep_minutes: has_sleep.then(|| {
+            day.sleep
+                .iter()
+                .map(|s| (s.end_time - s.start_time).num_minutes() as f64 - f64::from(s.awake_minutes.unwrap_or(0)))
+                .sum()
+        }),
+        deep_sleep_minutes: sum_opt(&day.sleep, |s| s.deep_minutes.map(f64::from)),
+        rem_sleep_minutes: sum_opt(&day.sleep, |s| s.rem_minutes.map(f64::from)),
+        sleep_quality: {
+            let scores: Vec<f64> = day.sleep.iter().filter_map(|s| s.quality.map(f64::from)).collect();
+            (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
+        },
+        exercise_minutes: has_activity.then(|| day.activities.iter().map(|a| f64::from(a.duration_minutes)).sum()),
+        active_calories: sum_opt(&day.activities, |a| a.calories),
+        steps: sum_opt(&day.activities, |a| a.steps.map(f64::from)).map(|s| s as i32),
+        carbs_g: has_meals.then(|| day.meals.iter().map(|m| m.carbs_g).sum()),
+        calories: sum_opt(&day.meals, |m| m.calories),
+        protein_g: sum_opt(&day.meals, |m| m.protein_g),
+        fat_g: sum_opt(&day.meals, |m| m.fat_g),
+        meal_count: has_meals.then_some(day.meals.len() as i32),
+    }
+}
+
+/// Recomputes `dates` (or, with `None`, every day with data or an existing row) for one user on `conn`.
+pub async fn recompute_days(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    dates: Option<&BTreeSet<NaiveDate>>,
+) -> Result<Report, AggregationError> {
+    let settings = aggregates::user_settings(conn, user_id)
+        .await?
+        .ok_or(AggregationError::UnknownUser)?;
+    let tz = UserTimeZone::parse(&settings.time_zone)
+        .map_err(|_| AggregationError::InvalidTimeZone)?
+        .tz();
+    let target = (settings.target_low_mg_dl, settings.target_high_mg_dl);
+    // A day's rows can start up to a day outside its own bounds in UTC (sleep's night boundary, offsets up to ±14 h),
+    // so the window is widened by a day on each side and rows are assigned to days below.
+    let window = match dates {
+        Some(set) => match (set.first(), set.last()) {
+            (Some(&first), Some(&last)) => Some((
+                local_midnight(tz, first - Duration::days(1)),
+                local_midnight(tz, last + Duration::days(2)),
+            )),
+            _ => return Ok(Report::default()),
+        },
+        None => None,
+    };
+
+    let mut days: BTreeMap<NaiveDate, DayInputs> = BTreeMap::new();
+    for reading in aggregates::readings(conn, user_id, window, HUB_SOURCES).await? {
+        days.entry(local_date(tz, reading.0)).or_default().readings.push(reading);
+    }
+    for session in aggregates::sleep(conn, user_id, window).await? {
+        days.entry(night_of(tz, session.start_time)).or_default().sleep.push(session);
+    }
+    for activity in aggregates::activities(conn, user_id, window).await? {
+        days.entry(local_date(tz, activity.start_time))
+            .or_default()
+            .activities
+            .push(activity);
+    }
+    for meal in aggregates::meals(conn, user_id, window).await? {
+        days.entry(local_date(tz, meal.eaten_at)).or_default().meals.push(meal);
+    }
+
+    let targets: BTreeSet<NaiveDate> = match dates {
+        Some(set) => set.clone(),
+        None => {
+            let mut all: BTreeSet<NaiveDate> = days.keys().copied().collect();
+            all.extend(aggregates::existing_dates(conn, user_id).await?);
+            all
+        }
+    };
+    let mut rows = Vec::new();
+    let mut empty = Vec::new();
+    for date in &targets {
+        match days.get(date) {
+            Some(inputs) => rows.push(aggregate_day(tz, *date, target, inputs)),
+            None => empty.push(*date),
+        }
+    }
+    Ok(Report {
+        days_recomputed: targets.len(),
+        rows_written: aggregates::upsert(conn, user_id, &rows).await?,
+        rows_deleted: aggregates::delete_days(conn, user_id, &empty).await?,
+    })
+}
+
+/// Aggregates one user in one transaction: the dirty days (clearing their marks) or, in full mode, every day.
+pub async fn aggregate_user(db: &PgPool, user_id: Uuid, mode: Mode) -> Result<Report, AggregationError> {
+    let mut tx = db.begin().await?;
+    let report = match mode {
+        Mode::Full => {
+            let dirty = aggregates::lock_dirty_days(&mut tx, user_id).await?;
+            let report = recompute_days(&mut tx, user_id, None).await?;
+            aggregates::clear_dirty_days(&mut tx, user_id, &dirty).await?;
+            report
+        }
+        Mode::Incremental => {
+            let dirty = aggregates::lock_dirty_days(&mut tx, user_id).await?;
+            // Ingestion marks the dates its rows fall on; a sleep session that began after midnight belongs to the
+            // previous day's night, so each dirty day also recomputes the day before it.
+            let dates: BTreeSet<NaiveDate> = dirty
+                .iter()
+                .flat_map(|&(date, _)| [date - Duration::days(1), date])
+                .collect();
+            let report = recompute_days(&mut tx, user_id, Some(&dates)).await?;
+            aggregates::clear_dirty_days(&mut tx, user_id, &dirty).await?;
+            report
+        }
+    };
+    tx.commit().await?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minutes: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).unwrap() + Duration::minutes(minutes)
+    }
+
+    #[test]
+    fn dst_days_expect_23_and_25_hours_of_readings() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        assert_eq!(expected_readings(ny, NaiveDate::from_ymd_opt(2026, 3, 8).unwrap()), 23 * 12);
+        assert_eq!(expected_readings(ny, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()), 25 * 12);
+        assert_eq!(expected_readings(ny, NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()), 288);
+        let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
+        let (start, _) = local_day_bounds(kolkata, NaiveDate::from_ymd_opt(2026, 1, 10).unwrap());
+        assert_eq!(start.to_rfc3339(), "2026-01-09T18:30:00+00:00");
+    }
+
+    #[test]
+    fn a_midnight_skipped_by_dst_starts_the_day_at_the_first_valid_instant() {
+        // Santiago springs forward at 00:00 local: 2026-09-06 has no 00:00.
+        let santiago: Tz = "America/Santiago".parse().unwrap();
+        let date = NaiveDate::from_ymd_opt(2026, 9, 6).unwrap();
+        let start = local_midnight(santiago, date).with_timezone(&santiago);
+        assert_eq!(start.date_naive(), date);
+        assert_eq!(expected_readings(santiago, date), 23 * 12);
+    }
+
+    #[test]
+    fn summary_uses_consensus_boundaries_and_sample_sd() {
+        let values = [53.9, 54.0, 70.0, 180.0, 180.1, 250.0, 250.1, 100.0];
+        let readings: Vec<_> = values.iter().enumerate().map(|(i, &v)| (at(5 * i as i64), v)).collect();
+        let s = summarize_glucose(&readings, (70.0, 180.0));
+        assert_eq!(s.pct_below_54, Some(12.5));
+        assert_eq!(s.pct_54_69, Some(12.5));
+        assert_eq!(s.pct_70_180, Some(37.5));
+        assert_eq!(s.pct_181_250, Some(25.0));
+        assert_eq!(s.pct_above_250, Some(12.5));
+        assert_eq!(s.pct_in_target, s.pct_70_180);
+        let mean = values.iter().sum::<f64>() / 8.0;
+        assert!((s.mean.unwrap() - mean).abs() < 1e-9);
+        let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 7.0).sqrt();
+        assert!((s.sd.unwrap() - sd).abs() < 1e-9);
+        assert_eq!(s.median, Some((100.0 + 180.0) / 2.0));
+        assert!((s.gmi_percent.unwrap() - (3.31 + 0.02392 * mean)).abs() < 1e-9);
+        assert_eq!(summarize_glucose(&[], (70.0, 180.0)), GlucoseSummary::default());
+    }
+
+    #[test]
+    fn hypo_events_need_fifteen_contiguous_minutes() {
+        let trace = |values: &[(i64, f64)]| values.iter().map(|&(m, v)| (at(m), v)).collect::<Vec<_>>();
+        // Two readings low, then three low: one event.
+        let readings = trace(&[(0, 65.0), (5, 60.0), (10, 90.0), (15, 60.0), (20, 60.0), (25, 62.0), (30, 64.0)]);
+        assert_eq!(count_hypo_events(&readings), 1);
+        // A gap over 10 minutes breaks the run.
+        let gappy = trace(&[(0, 60.0), (5, 60.0), (30, 60.0)]);
+        assert_eq!(count_hypo_events(&gappy), 0);
+    }
+
+    #[test]
+    fn sleep_belongs_to_the_evening_it_began() {
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        let local = |s: &str| {
+            paris
+                .from_local_datetime(&chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap())
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let d = NaiveDate::from_ymd_opt(2026, 5, 4).unwrap();
+        assert_eq!(night_of(paris, local("2026-05-04 23:10")), d);
+        assert_eq!(night_of(paris, local("2026-05-05 01:30")), d);
+        assert_eq!(night_of(paris, local("2026-05-05 06:30")), d + Duration::days(1));
+    }
+}
