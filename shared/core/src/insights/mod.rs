@@ -3,17 +3,43 @@
 //! [`compute_correlations`] and [`discover_patterns`] once per user; both replace that user's rows atomically, so a
 //! redelivered message produces the same rows, not more.
 
+pub mod correlations;
+pub mod variables;
+
+use glucolens_analytics::pcmci::run_pcmci;
 use sqlx::PgPool;
 use uuid::Uuid;
+
+use crate::store;
+use correlations::{Selection, REQUIRED_DAYS};
 
 /// Why an analysis failed. The worker retries [`InsightsError::Database`] (the message goes back to the queue) and
 /// gives up on [`InsightsError::BadData`] (retrying the same data would fail the same way).
 #[derive(Debug, thiserror::Error)]
 pub enum InsightsError {
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
+    /// The user no longer exists (deleted between enqueueing and processing).
+    #[error("unknown user")]
+    UnknownUser,
     #[error("unusable data: {0}")]
     BadData(String),
+}
+
+impl From<sqlx::Error> for InsightsError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            // foreign_key_violation: the user row is gone; retrying cannot help.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => InsightsError::UnknownUser,
+            _ => InsightsError::Database(error),
+        }
+    }
+}
+
+impl From<glucolens_analytics::AnalyticsError> for InsightsError {
+    fn from(error: glucolens_analytics::AnalyticsError) -> Self {
+        InsightsError::BadData(error.to_string())
+    }
 }
 
 impl InsightsError {
@@ -45,10 +71,26 @@ pub struct PatternOutcome {
     pub association_rules: usize,
 }
 
-/// Runs PCMCI over the user's qualifying daily aggregates and replaces their `correlations` rows.
+/// Runs PCMCI over the user's qualifying daily aggregates and replaces their `correlations` rows (see
+/// [`correlations`] for the days, variables and links used).
 pub async fn compute_correlations(db: &PgPool, user_id: Uuid) -> Result<CorrelationOutcome, InsightsError> {
-    let _ = (db, user_id);
-    Err(InsightsError::BadData("correlations are not implemented yet".into()))
+    let days = store::correlations::daily_values(db, user_id).await?;
+    match correlations::select_series(&days) {
+        Selection::NotEnoughData { qualifying_days } => {
+            store::correlations::replace(db, user_id, qualifying_days, REQUIRED_DAYS, None, &[]).await?;
+            Ok(CorrelationOutcome::NotEnoughData { qualifying_days, required_days: REQUIRED_DAYS })
+        }
+        Selection::Ready(series) => {
+            let result = run_pcmci(series.data.view(), &correlations::pcmci_params())?;
+            let findings = correlations::findings(&series, &result);
+            let names: Vec<&str> = series.variables.iter().map(|v| v.column).collect();
+            let (first_date, last_date) = (series.dates[0], series.dates[series.dates.len() - 1]);
+            let analysed = store::correlations::AnalysedRun { first_date, last_date, variables: &names };
+            store::correlations::replace(db, user_id, series.dates.len(), REQUIRED_DAYS, Some(analysed), &findings)
+                .await?;
+            Ok(CorrelationOutcome::Computed { sample_size: series.dates.len(), stored_links: findings.len() })
+        }
+    }
 }
 
 /// Finds motifs, discords and association rules in the user's data and replaces their `patterns` rows.

@@ -2,3 +2,4 @@
 
 pub mod audit;
 pub mod rate_limit;
+pub mod correlations;
