@@ -70,8 +70,8 @@ impl From<InsightsError> for JobError {
     fn from(error: InsightsError) -> Self {
         match error {
             InsightsError::Database(e) => JobError::Database(e),
-            InsightsError::UnknownUser => JobError::UnknownUser,
-            InsightsError::BadData(reason) => JobError::Unprocessable(reason),
+            // A vanished user or unusable data: acknowledged either way (see the policy above).
+            other => JobError::Unprocessable(other.to_string()),
         }
     }
 }
