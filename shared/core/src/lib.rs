@@ -5,11 +5,13 @@
 //! - [`http`]: the API plumbing: problem+json errors, the authenticated-user extractor, JSON bodies.
 //! - [`config`], [`secrets`], [`db`], [`tokens`], [`queue`], [`telemetry`]: set up once per cold start.
 
+pub mod aggregation;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
 pub mod insights;
+pub mod jobs;
 pub mod lambda;
 pub mod queue;
 pub mod routes;

@@ -3,3 +3,6 @@
 pub mod audit;
 pub mod rate_limit;
 pub mod correlations;
+pub mod aggregates;
+pub mod tasks;
+pub mod users_listing;
