@@ -1,15 +1,406 @@
-//! The auth endpoint group.
+//! The auth endpoint group: registration, login, token refresh, and the caller's own account (read, change, erase).
 
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::Router;
-use glucolens_core::http::with_api_layers;
+use chrono::{DateTime, Utc};
+use glucolens_core::domain::{Email, FieldError, GlucoseUnit, Password, TargetRange, UserTimeZone};
+use glucolens_core::http::problem::Problem;
+use glucolens_core::http::{with_api_layers, ApiError, ApiJson, AuthUser};
+use glucolens_core::passwords;
+use glucolens_core::store::rate_limit;
+use glucolens_core::store::refresh_tokens::{self, IssuedRefreshToken, Rotation};
+use glucolens_core::store::users::{self, NewUser, SettingsChange, User};
 use glucolens_core::AppState;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{OpenApi, ToSchema};
+use uuid::Uuid;
+
+/// Login attempts allowed per email per (fixed) minute. Every attempt counts, a correct one too, so a throttled
+/// guesser cannot tell a right password from a wrong one by the answer.
+pub const LOGIN_ATTEMPTS_PER_MINUTE: i32 = 5;
 
 /// Every route this function serves (see `glucolens_core::routes::ROUTES`).
 pub fn router(state: AppState) -> Router {
-    with_api_layers(Router::new(), state)
+    let routes = Router::new()
+        .route("/api/v1/auth/register", post(register))
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/refresh", post(refresh))
+        .route("/api/v1/auth/me", get(me))
+        .route("/api/v1/users/me", axum::routing::patch(update_me).delete(delete_me));
+    with_api_layers(routes, state)
 }
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(register, login, refresh, me, update_me, delete_me),
+    components(schemas(Problem)),
+    tags((name = "auth", description = "Accounts, sign-in and tokens"))
+)]
+struct AuthApi;
 
 /// This function's part of the OpenAPI document (merged by the docs function).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    utoipa::openapi::OpenApiBuilder::new().build()
+    AuthApi::openapi()
+}
+
+/// A new account. Missing settings default to UTC, the consensus target range 70–180 mg/dL and mg/dL.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    /// Sign-in email, compared case-insensitively.
+    #[schema(example = "ana@example.com")]
+    pub email: String,
+    /// 10 to 128 characters.
+    #[schema(example = "correct horse battery")]
+    pub password: String,
+    /// IANA time zone name; local days (daily summaries) follow it.
+    #[schema(example = "Europe/Paris")]
+    pub time_zone: Option<String>,
+    /// Lower bound of the personal target range, in `target_unit`.
+    #[schema(example = 70.0)]
+    pub target_low: Option<f64>,
+    /// Upper bound of the personal target range, in `target_unit`.
+    #[schema(example = 180.0)]
+    pub target_high: Option<f64>,
+    /// Unit of `target_low` and `target_high`; mg/dL when absent.
+    pub target_unit: Option<GlucoseUnit>,
+    /// Unit in which answers show glucose values; mg/dL when absent.
+    pub display_unit: Option<GlucoseUnit>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    #[schema(example = "ana@example.com")]
+    pub email: String,
+    #[schema(example = "correct horse battery")]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    /// The refresh token from the last login, registration or refresh; each one works once.
+    pub refresh_token: String,
+}
+
+/// Settings to change; absent or null fields stay as they are. Giving only one target bound keeps the other.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateSettingsRequest {
+    #[schema(example = "Asia/Kolkata")]
+    pub time_zone: Option<String>,
+    #[schema(example = 3.9)]
+    pub target_low: Option<f64>,
+    #[schema(example = 10.0)]
+    pub target_high: Option<f64>,
+    /// Unit of `target_low` and `target_high`; mg/dL when absent.
+    pub target_unit: Option<GlucoseUnit>,
+    pub display_unit: Option<GlucoseUnit>,
+}
+
+/// The caller's account. Target bounds are in `display_unit`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub time_zone: String,
+    pub display_unit: GlucoseUnit,
+    pub target_low: f64,
+    pub target_high: f64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        let unit = user.display_unit();
+        Self {
+            target_low: unit.display(user.target_low()),
+            target_high: unit.display(user.target_high()),
+            display_unit: unit,
+            id: user.id,
+            email: user.email,
+            time_zone: user.time_zone,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+/// A short-lived access token and the single-use refresh token that obtains the next pair.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// JWT to send as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    /// Opaque; exchange it at `POST /api/v1/auth/refresh`.
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+}
+
+impl TokenPair {
+    fn new(state: &AppState, user_id: Uuid, refresh: IssuedRefreshToken) -> Self {
+        let access = state.tokens.issue(user_id);
+        Self {
+            access_token: access.access_token,
+            token_type: access.token_type,
+            expires_in: access.expires_in,
+            refresh_token: refresh.token,
+            refresh_expires_at: refresh.expires_at,
+        }
+    }
+
+    /// Starts a new refresh-token family for `user_id`.
+    async fn start(state: &AppState, user_id: Uuid) -> Result<Self, ApiError> {
+        let refresh = refresh_tokens::issue(&state.db, user_id).await?;
+        Ok(Self::new(state, user_id, refresh))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionResponse {
+    pub user: UserView,
+    pub tokens: TokenPair,
+}
+
+/// Keeps the value of a successful parse and records a failed one, so one answer lists every invalid field.
+fn collect<T>(parsed: Result<T, FieldError>, errors: &mut Vec<FieldError>) -> Option<T> {
+    parsed.map_err(|error| errors.push(error)).ok()
+}
+
+fn all_valid<T>(value: T, errors: Vec<FieldError>) -> Result<T, ApiError> {
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+const INVALID_CREDENTIALS: ApiError = ApiError::Unauthorized {
+    code: "invalid_credentials",
+    detail: "the email or the password is wrong",
+};
+
+/// Create an account
+#[utoipa::path(
+    post, path = "/api/v1/auth/register", tag = "auth", security(()),
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "The account was created; it is signed in", body = SessionResponse),
+        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email is already registered (`email_taken`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each listed with a code", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn register(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<RegisterRequest>,
+) -> Result<(StatusCode, ApiJson<SessionResponse>), ApiError> {
+    let mut errors = Vec::new();
+    let email = collect(Email::parse(&request.email), &mut errors);
+    let password = collect(Password::parse(&request.password), &mut errors);
+    let time_zone = match request.time_zone.as_deref() {
+        Some(raw) => collect(UserTimeZone::parse(raw), &mut errors),
+        None => Some(UserTimeZone::default()),
+    };
+    let target = collect(
+        TargetRange::parse(
+            request.target_low.unwrap_or(TargetRange::CONSENSUS.low().get()),
+            request.target_high.unwrap_or(TargetRange::CONSENSUS.high().get()),
+            request.target_unit.unwrap_or_default(),
+        ),
+        &mut errors,
+    );
+    let (Some(email), Some(password), Some(time_zone), Some(target)) = (email, password, time_zone, target) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let new_user = NewUser {
+        email,
+        password_hash: passwords::hash(password).await?,
+        time_zone,
+        target,
+        display_unit: request.display_unit.unwrap_or_default(),
+    };
+    let user = users::create(&state.db, &new_user).await?.ok_or(ApiError::Conflict {
+        code: "email_taken",
+        detail: "an account with this email already exists".into(),
+    })?;
+    let tokens = TokenPair::start(&state, user.id).await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(SessionResponse {
+            user: user.into(),
+            tokens,
+        }),
+    ))
+}
+
+/// The throttling bucket of an email: its SHA-256, so the rate-limit table never holds an address in clear.
+fn login_bucket(email: &str) -> String {
+    format!(
+        "login:{}",
+        hex::encode(Sha256::digest(email.trim().to_lowercase().as_bytes()))
+    )
+}
+
+/// Seconds until the current fixed one-minute window ends.
+fn seconds_to_next_minute() -> u64 {
+    60 - Utc::now().timestamp().rem_euclid(60) as u64
+}
+
+/// Sign in
+///
+/// Wrong password and unknown email get the same answer after the same work. More than five attempts for one
+/// email within a minute are refused with 429.
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "auth", security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = SessionResponse),
+        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts for this email; see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+async fn login(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<ApiJson<SessionResponse>, ApiError> {
+    if rate_limit::hit(&state.db, &login_bucket(&request.email)).await? > LOGIN_ATTEMPTS_PER_MINUTE {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: seconds_to_next_minute(),
+        });
+    }
+    // An address that cannot be registered is looked up as no account at all: same answer, same hashing work.
+    let credentials = match Email::parse(&request.email) {
+        Ok(email) => users::credentials(&state.db, &email).await?,
+        Err(_) => None,
+    };
+    let (user_id, stored_hash) = credentials.unzip();
+    if !passwords::verify(stored_hash, SecretString::from(request.password)).await? {
+        return Err(INVALID_CREDENTIALS);
+    }
+    let user_id = user_id.expect("a verified password belongs to a known account");
+    let user = users::get(&state.db, user_id).await?.ok_or(INVALID_CREDENTIALS)?;
+    let tokens = TokenPair::start(&state, user_id).await?;
+    Ok(ApiJson(SessionResponse {
+        user: user.into(),
+        tokens,
+    }))
+}
+
+/// Exchange a refresh token for a new token pair
+///
+/// Each refresh token works once. Presenting one that was already exchanged revokes every token descending from
+/// the same sign-in (`refresh_token_reused`): whoever holds them must sign in again.
+#[utoipa::path(
+    post, path = "/api/v1/auth/refresh", tag = "auth", security(()),
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair; the presented refresh token is now spent", body = TokenPair),
+        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unknown, expired or revoked token (`invalid_refresh_token`), or re-use of a spent one (`refresh_token_reused`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> Result<ApiJson<TokenPair>, ApiError> {
+    match refresh_tokens::rotate(&state.db, request.refresh_token.trim()).await? {
+        Rotation::Rotated { user_id, next } => Ok(ApiJson(TokenPair::new(&state, user_id, next))),
+        Rotation::Reused => Err(ApiError::Unauthorized {
+            code: "refresh_token_reused",
+            detail: "this refresh token was already used; every token of its sign-in is now revoked",
+        }),
+        Rotation::Rejected => Err(ApiError::Unauthorized {
+            code: "invalid_refresh_token",
+            detail: "the refresh token is unknown, expired or revoked",
+        }),
+    }
+}
+
+/// The caller's account
+#[utoipa::path(
+    get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's account", body = UserView),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over the per-user rate limit; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn me(State(state): State<AppState>, caller: AuthUser) -> Result<ApiJson<UserView>, ApiError> {
+    let user = users::get(&state.db, caller.id).await?.ok_or(ApiError::NotFound)?;
+    Ok(ApiJson(user.into()))
+}
+
+/// Change the caller's settings
+///
+/// A new time zone or target range marks every day with data for re-aggregation.
+#[utoipa::path(
+    patch, path = "/api/v1/users/me", tag = "auth", security(("bearer" = [])),
+    request_body = UpdateSettingsRequest,
+    responses(
+        (status = 200, description = "The account with its new settings", body = UserView),
+        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each listed with a code", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over the per-user rate limit; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn update_me(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiJson(request): ApiJson<UpdateSettingsRequest>,
+) -> Result<ApiJson<UserView>, ApiError> {
+    let mut errors = Vec::new();
+    let time_zone = match request.time_zone.as_deref() {
+        Some(raw) => collect(UserTimeZone::parse(raw), &mut errors),
+        None => None,
+    };
+    let target = match (request.target_low, request.target_high) {
+        (None, None) => None,
+        (low, high) => {
+            // A missing bound keeps its stored value, expressed in the unit of the given one.
+            let unit = request.target_unit.unwrap_or_default();
+            let current = users::get(&state.db, caller.id).await?.ok_or(ApiError::NotFound)?;
+            let low = low.unwrap_or_else(|| unit.from_mg_dl(current.target_low().get()));
+            let high = high.unwrap_or_else(|| unit.from_mg_dl(current.target_high().get()));
+            collect(TargetRange::parse(low, high, unit), &mut errors)
+        }
+    };
+    let change = all_valid(
+        SettingsChange {
+            time_zone,
+            target,
+            display_unit: request.display_unit,
+        },
+        errors,
+    )?;
+    let user = users::update_settings(&state.db, caller.id, &change)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(ApiJson(user.into()))
+}
+
+/// Erase the caller's account and all its data
+#[utoipa::path(
+    delete, path = "/api/v1/users/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The account and every row of its data are gone; its tokens no longer work"),
+        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over the per-user rate limit; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn delete_me(State(state): State<AppState>, caller: AuthUser) -> Result<StatusCode, ApiError> {
+    if users::delete(&state.db, caller.id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
 }

@@ -13,6 +13,7 @@ pub mod http;
 pub mod insights;
 pub mod jobs;
 pub mod lambda;
+pub mod passwords;
 pub mod queue;
 pub mod routes;
 pub mod secrets;

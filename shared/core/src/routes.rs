@@ -46,4 +46,10 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/health", Docs),
     route("GET", "/api/v1/openapi.json", Docs),
     route("GET", "/docs", Docs),
+    route("POST", "/api/v1/auth/register", Auth),
+    route("POST", "/api/v1/auth/login", Auth),
+    route("POST", "/api/v1/auth/refresh", Auth),
+    route("GET", "/api/v1/auth/me", Auth),
+    route("PATCH", "/api/v1/users/me", Auth),
+    route("DELETE", "/api/v1/users/me", Auth),
 ];

@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod rate_limit;
+pub mod refresh_tokens;
+pub mod users;
 pub mod correlations;
 pub mod aggregates;
 pub mod tasks;
