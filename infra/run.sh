@@ -73,5 +73,9 @@ cat <<INFO
   OpenAPI:   $BASE/api/v1/openapi.json      Docs: $BASE/docs
   Database:  psql postgres://postgres@127.0.0.1:$PG_PORT/glucolens   (data kept in .local/pg)
 
+  Same services from another terminal (glucolens CLI, cargo run -p glucolens-cli -- ...):
+    export DATABASE_URL=$DATABASE_URL AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL \\
+           AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+
 INFO
 wait "$SERVE_PID"
