@@ -59,8 +59,14 @@ fn main() {
         .unwrap_or_else(|| root.join(".venv-bench/bin/python"));
     let script = root.join("bench/reference/metrics.py");
     let cases = [
-        ("cgm_adult001 (90 d, 25920 pts)", crate_dir.join("tests/golden/cgm_adult001.csv")),
-        ("cgm_adult001_gaps (90 d, gaps)", crate_dir.join("tests/golden/cgm_adult001_gaps.csv")),
+        (
+            "cgm_adult001 (90 d, 25920 pts)",
+            crate_dir.join("tests/golden/cgm_adult001.csv"),
+        ),
+        (
+            "cgm_adult001_gaps (90 d, gaps)",
+            crate_dir.join("tests/golden/cgm_adult001_gaps.csv"),
+        ),
     ];
     let runs = 30;
     let ref_repeats = 3;
@@ -122,5 +128,8 @@ fn main() {
             ref_rss
         );
     }
-    println!("ratio = reference median / ours (parse + compute); reference = iglu-python {} calls incl. read_csv", "43");
+    println!(
+        "ratio = reference median / ours (parse + compute); reference = the iglu-python calls of \
+         bench/reference/metrics.py, incl. read_csv; RSS = peak of each process"
+    );
 }

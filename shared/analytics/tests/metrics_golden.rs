@@ -22,11 +22,7 @@ fn case(csv: &str, json: &str) -> Case {
     assert_eq!(golden["iglu_r_compatible"], true);
     assert_eq!(golden["failed"].as_object().map(|o| o.len()), Some(0));
     let report = metrics::compute(&points, UTC).unwrap();
-    Case {
-        golden,
-        report,
-        points,
-    }
+    Case { golden, report, points }
 }
 
 fn full() -> Case {
@@ -101,7 +97,12 @@ impl Checker {
             "[{}] {} values compared, max rel err {:e}",
             self.label, self.count, self.worst
         );
-        assert!(self.failures.is_empty(), "{}:\n{}", self.label, self.failures.join("\n"));
+        assert!(
+            self.failures.is_empty(),
+            "{}:\n{}",
+            self.label,
+            self.failures.join("\n")
+        );
     }
 }
 
@@ -260,7 +261,14 @@ fn episode_table(c: &Case, label: &'static str) {
         .collect();
     assert_eq!(
         cols,
-        ["type", "level", "avg_ep_per_day", "avg_ep_duration", "avg_ep_gl", "total_episodes"]
+        [
+            "type",
+            "level",
+            "avg_ep_per_day",
+            "avg_ep_duration",
+            "avg_ep_gl",
+            "total_episodes"
+        ]
     );
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 7);
@@ -290,10 +298,7 @@ fn grid_matches(c: &Case, label: &'static str) {
     assert_eq!(grid.dt0 as f64, num(&golden["dt0"]));
     let dates = golden["dates"].as_array().unwrap();
     assert_eq!(grid.n_days, dates.len());
-    assert_eq!(
-        format!("{} 00:00:00", grid.first_day),
-        dates[0].as_str().unwrap()
-    );
+    assert_eq!(format!("{} 00:00:00", grid.first_day), dates[0].as_str().unwrap());
     let rows = golden["gd2d"].as_array().unwrap();
     assert_eq!(rows.len(), grid.n_days);
     let mut k = Checker::new(label);

@@ -25,12 +25,15 @@ impl SplitMix {
 
 /// Irregular trace: mostly 5-minute steps (some jittered by whole seconds), occasional gaps, random walk values.
 fn trace(rng: &mut SplitMix, n: usize) -> Vec<CgmPoint> {
-    let mut t = DateTime::parse_from_rfc3339("2025-03-01T00:00:00Z").unwrap()
-        + Duration::seconds(rng.below(86_400) as i64);
+    let mut t =
+        DateTime::parse_from_rfc3339("2025-03-01T00:00:00Z").unwrap() + Duration::seconds(rng.below(86_400) as i64);
     let mut g = 60.0 + 200.0 * rng.unif();
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        out.push(CgmPoint { time: t, mg_dl: (g * 10.0f64).round() / 10.0 });
+        out.push(CgmPoint {
+            time: t,
+            mg_dl: (g * 10.0f64).round() / 10.0,
+        });
         let step = match rng.below(100) {
             0..=2 => 300 * (2 + rng.below(60) as i64), // gap 10 min .. 5 h
             3..=12 => 300 + rng.below(61) as i64 - 30,
@@ -94,7 +97,10 @@ fn episode_counts_equal_state_machine() {
             (0..2000)
                 .map(|i| {
                     g = (g + 25.0 * (rng.unif() - 0.5)).clamp(40.0, 300.0);
-                    CgmPoint { time: t0 + Duration::minutes(5 * (i + 1)), mg_dl: g.round() }
+                    CgmPoint {
+                        time: t0 + Duration::minutes(5 * (i + 1)),
+                        mg_dl: g.round(),
+                    }
                 })
                 .collect()
         };
@@ -166,9 +172,7 @@ fn lagged_grid_metrics_equal_loops() {
         let pts = trace(&mut rng, 3000);
         let grid = metrics::day_grid(&pts, UTC, None).unwrap().unwrap();
         let g = &grid.values;
-        let lag = |l: usize| -> Vec<f64> {
-            (l..g.len()).map(|i| g[i] - g[i - l]).filter(|d| !d.is_nan()).collect()
-        };
+        let lag = |l: usize| -> Vec<f64> { (l..g.len()).map(|i| g[i] - g[i - l]).filter(|d| !d.is_nan()).collect() };
         let d = lag(12);
         let m = d.iter().sum::<f64>() / d.len() as f64;
         let sd = (d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (d.len() - 1) as f64).sqrt();

@@ -128,7 +128,6 @@ struct Acc {
 
 impl Acc {
     fn add_segment(&mut self, seg: &[f64], labels: &[u32], keep: impl Fn(u32) -> bool) {
-        let first = self.episodes.len();
         let n_labels = labels.iter().copied().max().unwrap_or(0) as usize;
         let mut local = vec![(0usize, 0.0f64); n_labels];
         for (&g, &l) in seg.iter().zip(labels) {
@@ -138,7 +137,6 @@ impl Acc {
             }
         }
         self.episodes.extend(local.into_iter().filter(|e| e.0 > 0));
-        let _ = first;
     }
 
     fn stats(&self, n_points: usize, dt0: f64) -> EpisodeStats {

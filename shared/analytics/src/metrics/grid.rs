@@ -84,7 +84,11 @@ pub fn mode_dt0(readings: &[LocalReading]) -> Result<u32> {
     }
     let mut dt0 = minutes as u32;
     if 1440 % dt0 != 0 {
-        dt0 = if dt0 > 20 { 20 } else { ((dt0 as f64 / 5.0).round() as u32 * 5).max(5) };
+        dt0 = if dt0 > 20 {
+            20
+        } else {
+            ((dt0 as f64 / 5.0).round() as u32 * 5).max(5)
+        };
     }
     Ok(dt0)
 }
@@ -134,7 +138,7 @@ pub fn day_by_day(readings: &[LocalReading], dt0: Option<u32>, inter_gap_min: u3
         } else if x == xp[last] {
             fp[last]
         } else {
-            while j + 1 <= last && xp[j + 1] <= x {
+            while j < last && xp[j + 1] <= x {
                 j += 1;
             }
             if xp[j] == x {

@@ -66,9 +66,7 @@ fn rolling_mean(values: &[f64], window: usize) -> Vec<f64> {
             let mut r = sum / nobs as f64;
             if same >= nobs {
                 r = prev;
-            } else if neg == 0 && r < 0.0 {
-                r = 0.0;
-            } else if neg == nobs && r > 0.0 {
+            } else if (neg == 0 && r < 0.0) || (neg == nobs && r > 0.0) {
                 r = 0.0;
             }
             r
@@ -163,15 +161,18 @@ fn mage_atomic(gl: &[f64], p: &MageParams) -> SegmentMage {
         indexes.push(if best_i == usize::MAX { s1 } else { best_i });
     }
     let sd = stats::sd(gl);
-    let (plus_h, plus_pairs) = mage_plus(&minmax, sd);
-    let (minus_h, _) = mage_minus(&minmax, sd);
+    let plus_h = mage_plus(&minmax, sd);
+    let minus_h = mage_minus(&minmax, sd);
     if plus_h.is_empty() && minus_h.is_empty() {
         return none;
     }
-    let _ = plus_pairs;
     SegmentMage {
         minutes,
-        plus: if plus_h.is_empty() { f64::NAN } else { stats::mean(&plus_h) },
+        plus: if plus_h.is_empty() {
+            f64::NAN
+        } else {
+            stats::mean(&plus_h)
+        },
         minus: if minus_h.is_empty() {
             f64::NAN
         } else {
@@ -180,26 +181,56 @@ fn mage_atomic(gl: &[f64], p: &MageParams) -> SegmentMage {
     }
 }
 
-// differences[a][b] = minmax[b] - minmax[a]
-fn mage_plus(mm: &[f64], sd: f64) -> (Vec<f64>, Vec<(usize, usize)>) {
+// iglu's `differences[a][b]` is `minmax[b] - minmax[a]`. Both scans keep a running extreme of
+// `minmax[prev_j..=j]` (amortised O(N) instead of iglu's O(N²) slices); the first index attaining the extreme
+// difference is then found exactly as `np.argmax`/`np.argmin` would, only when an excursion is taken.
+
+/// Running minimum (`lowest = true`) or maximum of `mm[prev_j..=j]`, extended when `j` grows by one.
+struct Running {
+    prev_j: usize,
+    j: usize,
+    value: f64,
+}
+
+impl Running {
+    fn get(cache: &mut Option<Running>, mm: &[f64], prev_j: usize, j: usize, lowest: bool) -> f64 {
+        let better = |a: f64, b: f64| if lowest { a < b } else { a > b };
+        match cache {
+            Some(c) if c.prev_j == prev_j && c.j == j => {}
+            Some(c) if c.prev_j == prev_j && c.j + 1 == j => {
+                if better(mm[j], c.value) {
+                    c.value = mm[j];
+                }
+                c.j = j;
+            }
+            _ => {
+                let mut v = mm[prev_j];
+                for &x in &mm[prev_j..=j] {
+                    if better(x, v) {
+                        v = x;
+                    }
+                }
+                *cache = Some(Running { prev_j, j, value: v });
+            }
+        }
+        cache.as_ref().map_or(f64::NAN, |c| c.value)
+    }
+}
+
+fn mage_plus(mm: &[f64], sd: f64) -> Vec<f64> {
     let n = mm.len();
-    let (mut heights, mut pairs) = (Vec::new(), Vec::new());
+    let mut heights = Vec::new();
     let (mut j, mut prev_j) = (0usize, 0usize);
+    let mut cache = None;
     while j < n {
         if prev_j > j {
             j += 1;
             continue;
         }
-        // max over r in prev_j..=j of mm[j] - mm[r], first argmax
-        let (mut max_v, mut i) = (f64::NEG_INFINITY, prev_j);
-        for r in prev_j..=j {
-            let d = mm[j] - mm[r];
-            if d > max_v {
-                max_v = d;
-                i = r;
-            }
-        }
+        // max over r in prev_j..=j of mm[j] - mm[r] (rounding is monotone, so it is mm[j] - min)
+        let max_v = mm[j] - Running::get(&mut cache, mm, prev_j, j, true);
         if max_v > sd {
+            let i = (prev_j..=j).find(|&r| mm[j] - mm[r] == max_v).unwrap_or(prev_j);
             let mut k = j;
             while k < n {
                 if mm[k] >= mm[j] {
@@ -207,7 +238,6 @@ fn mage_plus(mm: &[f64], sd: f64) -> (Vec<f64>, Vec<(usize, usize)>) {
                 }
                 if mm[k] - mm[j] < -sd || k == n - 1 {
                     heights.push(mm[j] - mm[i]);
-                    pairs.push((i, j));
                     prev_j = k;
                     j = k;
                     break;
@@ -218,27 +248,22 @@ fn mage_plus(mm: &[f64], sd: f64) -> (Vec<f64>, Vec<(usize, usize)>) {
             j += 1;
         }
     }
-    (heights, pairs)
+    heights
 }
 
-fn mage_minus(mm: &[f64], sd: f64) -> (Vec<f64>, Vec<(usize, usize)>) {
+fn mage_minus(mm: &[f64], sd: f64) -> Vec<f64> {
     let n = mm.len();
-    let (mut heights, mut pairs) = (Vec::new(), Vec::new());
+    let mut heights = Vec::new();
     let (mut j, mut prev_j) = (0usize, 0usize);
+    let mut cache = None;
     while j < n {
         if prev_j > j {
             j += 1;
             continue;
         }
-        let (mut min_v, mut i) = (f64::INFINITY, prev_j);
-        for r in prev_j..=j {
-            let d = mm[j] - mm[r];
-            if d < min_v {
-                min_v = d;
-                i = r;
-            }
-        }
+        let min_v = mm[j] - Running::get(&mut cache, mm, prev_j, j, false);
         if min_v < -sd {
+            let i = (prev_j..=j).find(|&r| mm[j] - mm[r] == min_v).unwrap_or(prev_j);
             let mut k = j;
             while k < n {
                 if mm[k] <= mm[j] {
@@ -246,7 +271,6 @@ fn mage_minus(mm: &[f64], sd: f64) -> (Vec<f64>, Vec<(usize, usize)>) {
                 }
                 if mm[k] - mm[j] > sd || k == n - 1 {
                     heights.push(mm[j] - mm[i]);
-                    pairs.push((i, j));
                     prev_j = j;
                     j = k;
                     break;
@@ -257,7 +281,7 @@ fn mage_minus(mm: &[f64], sd: f64) -> (Vec<f64>, Vec<(usize, usize)>) {
             j += 1;
         }
     }
-    (heights, pairs)
+    heights
 }
 
 /// Splits the 5-minute grid into iglu's MAGE segments (leading/trailing NaN trimmed, split where consecutive

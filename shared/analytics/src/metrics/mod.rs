@@ -191,16 +191,25 @@ pub fn active_percent(points: &[CgmPoint]) -> (f64, f64) {
 
 /// iglu `adrr`: mean over local calendar days of the daily risk range.
 pub fn adrr(points: &[CgmPoint], tz: Tz) -> f64 {
-    let mut by_day: Vec<(NaiveDate, f64)> = points
-        .iter()
-        .filter(|p| !p.mg_dl.is_nan())
-        .map(|p| (p.time.with_timezone(&tz).date_naive(), p.mg_dl))
-        .collect();
-    by_day.sort_by(|a, b| a.0.cmp(&b.0));
-    let risks: Vec<f64> = by_day
-        .chunk_by(|a, b| a.0 == b.0)
-        .map(|day| stats::daily_risk_range(&day.iter().map(|x| x.1).collect::<Vec<_>>()))
-        .collect();
+    local_readings(points, tz).map_or(f64::NAN, |local| adrr_local(&local))
+}
+
+/// [`adrr`] on readings already on the local wall clock and sorted ([`local_readings`]).
+pub fn adrr_local(local: &[LocalReading]) -> f64 {
+    const NS_PER_DAY: i64 = 86_400_000_000_000;
+    let mut risks = Vec::new();
+    let mut day_values = Vec::new();
+    for (i, r) in local.iter().enumerate() {
+        day_values.push(r.mg_dl);
+        let day = r.local_ns.div_euclid(NS_PER_DAY);
+        if local
+            .get(i + 1)
+            .is_none_or(|n| n.local_ns.div_euclid(NS_PER_DAY) != day)
+        {
+            risks.push(stats::daily_risk_range(&day_values));
+            day_values.clear();
+        }
+    }
     stats::mean(&risks)
 }
 
@@ -218,7 +227,7 @@ pub fn daily_summaries(points: &[CgmPoint], tz: Tz) -> Vec<DaySummary> {
         .iter()
         .map(|p| (p.time.with_timezone(&tz).date_naive(), p.mg_dl))
         .collect();
-    by_day.sort_by(|a, b| a.0.cmp(&b.0));
+    by_day.sort_by_key(|d| d.0);
     by_day
         .chunk_by(|a, b| a.0 == b.0)
         .map(|day| {
@@ -251,8 +260,9 @@ pub fn pgs(values: &[f64], grid: Option<&DayGrid>) -> f64 {
     let f_gvp = 1.0 + 9.0 / (1.0 + (-0.049 * (gvp_val - 65.47)).exp());
     let f_ptir = 1.0 + 9.0 / (1.0 + (0.0833 * (ptir - 55.04)).exp());
     let f_mg = 1.0
-        + 9.0 * (1.0 / (1.0 + (0.1139 * (mean_val - 72.08)).exp())
-            + 1.0 / (1.0 + (-0.09195 * (mean_val - 157.57)).exp()));
+        + 9.0
+            * (1.0 / (1.0 + (0.1139 * (mean_val - 72.08)).exp())
+                + 1.0 / (1.0 + (-0.09195 * (mean_val - 157.57)).exp()));
     let f_h54 = 0.5 + 4.5 * (1.0 - (-0.91093 * n54).exp());
     let f_h70 = if n70 <= 7.65 { 0.5714 * n70 + 0.625 } else { 5.0 };
     f_gvp + f_ptir + f_mg + f_h54 + f_h70
@@ -302,7 +312,7 @@ pub fn compute(points: &[CgmPoint], tz: Tz) -> Result<MetricsReport> {
         conga_24: nan_or(&|g| variability::conga(g, 24), &grid),
         lbgi: stats::lbgi(&values),
         hbgi: stats::hbgi(&values),
-        adrr: adrr(points, tz),
+        adrr: adrr_local(&local),
         grade: gr.grade,
         grade_hypo: gr.hypo,
         grade_eugly: gr.eugly,

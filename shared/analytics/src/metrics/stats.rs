@@ -68,7 +68,7 @@ pub fn median_sorted(sorted: &[f64]) -> f64 {
 
 fn sorted_finite(values: &[f64]) -> Vec<f64> {
     let mut v = finite(values);
-    v.sort_by(f64::total_cmp);
+    v.sort_unstable_by(f64::total_cmp);
     v
 }
 
@@ -206,7 +206,7 @@ pub fn mad(values: &[f64]) -> f64 {
     let s = sorted_finite(values);
     let m = median_sorted(&s);
     let mut d: Vec<f64> = s.iter().map(|v| (v - m).abs()).collect();
-    d.sort_by(f64::total_cmp);
+    d.sort_unstable_by(f64::total_cmp);
     median_sorted(&d) * 1.4826
 }
 

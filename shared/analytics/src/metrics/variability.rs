@@ -175,7 +175,13 @@ pub fn roc(grid: &DayGrid, timelag_min: u32) -> Vec<f64> {
     let lag = (timelag / grid.dt0) as usize;
     let g = &grid.values;
     (0..g.len())
-        .map(|i| if i < lag { f64::NAN } else { (g[i] - g[i - lag]) / timelag as f64 })
+        .map(|i| {
+            if i < lag {
+                f64::NAN
+            } else {
+                (g[i] - g[i - lag]) / timelag as f64
+            }
+        })
         .collect()
 }
 
@@ -206,7 +212,7 @@ pub fn agp(grid: &DayGrid) -> Agp {
     for c in 0..p {
         col.clear();
         col.extend((0..grid.n_days).map(|d| grid.values[d * p + c]).filter(|v| !v.is_nan()));
-        col.sort_by(f64::total_cmp);
+        col.sort_unstable_by(f64::total_cmp);
         out.p5.push(quantile_sorted(&col, 0.05));
         out.p25.push(quantile_sorted(&col, 0.25));
         out.p50.push(quantile_sorted(&col, 0.5));
