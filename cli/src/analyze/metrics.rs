@@ -18,8 +18,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> anyhow::Result<serde_json::Value> {
     let tz = metrics::parse_tz(&args.tz)?;
-    let text = std::fs::read_to_string(&args.cgm)
-        .with_context(|| format!("cannot read {}", args.cgm.display()))?;
+    let text = std::fs::read_to_string(&args.cgm).with_context(|| format!("cannot read {}", args.cgm.display()))?;
     let points = cgm::parse_cgm_csv(&text).with_context(|| format!("{}", args.cgm.display()))?;
     let report = metrics::compute(&points, tz)?;
     Ok(serde_json::to_value(report)?)
