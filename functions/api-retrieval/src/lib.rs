@@ -1,15 +1,101 @@
-//! The retrieval endpoint group.
+//! The retrieval endpoint group: a user's readings, daily summary and dashboard, each read audited.
 
+mod local_days;
+mod metrics;
+mod readings;
+mod summaries;
+
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::Query;
+use axum::routing::get;
 use axum::Router;
-use glucolens_core::http::with_api_layers;
+use glucolens_core::http::problem::Problem;
+use glucolens_core::http::{with_api_layers, ApiError, AuthUser, RequestId};
+use glucolens_core::store::{audit, readings_query};
 use glucolens_core::AppState;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+use utoipa::{OpenApi, PartialSchema};
 
 /// Every route this function serves (see `glucolens_core::routes::ROUTES`).
 pub fn router(state: AppState) -> Router {
-    with_api_layers(Router::new(), state)
+    with_api_layers(
+        Router::new()
+            .route("/api/v1/glucose/readings", get(readings::glucose_readings))
+            .route("/api/v1/glucose/daily-summary", get(summaries::daily_summary))
+            .route("/api/v1/dashboard/summary", get(summaries::dashboard_summary)),
+        state,
+    )
 }
+
+#[derive(OpenApi)]
+#[openapi(paths(readings::glucose_readings, summaries::daily_summary, summaries::dashboard_summary))]
+struct RetrievalApi;
+
+/// Name of the bearer-token security scheme the paths refer to.
+const SECURITY_SCHEME: &str = "bearer";
 
 /// This function's part of the OpenAPI document (merged by the docs function).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    utoipa::openapi::OpenApiBuilder::new().build()
+    let mut api = RetrievalApi::openapi();
+    api.components.get_or_insert_with(Default::default).add_security_scheme(
+        SECURITY_SCHEME,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        ),
+    );
+    api
+}
+
+/// The problem responses every retrieval route can give, documented once.
+struct ProblemResponses;
+
+impl utoipa::IntoResponses for ProblemResponses {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
+        [
+            ("401", "Missing, invalid or expired access token"),
+            ("422", "Invalid query parameters; `errors` lists each one"),
+            ("429", "Rate limit exceeded; see `Retry-After`"),
+        ]
+        .into_iter()
+        .map(|(status, description)| {
+            let response = ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new().schema(Some(Problem::schema())).build(),
+                )
+                .build();
+            (status.to_owned(), RefOr::T(response))
+        })
+        .collect()
+    }
+}
+
+/// The query string, or a problem response when it cannot be decoded at all.
+fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query
+        .map(|Query(params)| params)
+        .map_err(|rejection| ApiError::BadRequest {
+            code: "invalid_query",
+            detail: rejection.body_text(),
+        })
+}
+
+/// The caller's display settings (the account may have been erased since its token was checked).
+async fn display_settings(state: &AppState, user: AuthUser) -> Result<readings_query::DisplaySettings, ApiError> {
+    readings_query::display_settings(&state.db, user.id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// Records the read of `resource` before its data leaves the service: a read that cannot be audited fails.
+async fn audit_read(state: &AppState, user: AuthUser, request_id: &RequestId, resource: &str) -> Result<(), ApiError> {
+    audit::record(&state.db, user.id, "read", resource, &request_id.0).await?;
+    Ok(())
 }

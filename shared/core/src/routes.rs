@@ -52,4 +52,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/auth/me", Auth),
     route("PATCH", "/api/v1/users/me", Auth),
     route("DELETE", "/api/v1/users/me", Auth),
+    route("GET", "/api/v1/glucose/readings", Retrieval),
+    route("GET", "/api/v1/glucose/daily-summary", Retrieval),
+    route("GET", "/api/v1/dashboard/summary", Retrieval),
 ];

@@ -1,0 +1,228 @@
+//! `GET /api/v1/glucose/daily-summary` and `GET /api/v1/dashboard/summary`: consensus metrics and lifestyle
+//! figures over the caller's local days, computed from the raw rows.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use chrono::{DateTime, NaiveDate, Utc};
+use glucolens_core::domain::{FieldError, GlucoseUnit};
+use glucolens_core::http::{ApiError, ApiJson, AuthUser, RequestId};
+use glucolens_core::store::dashboard;
+use glucolens_core::store::readings_query::DisplaySettings;
+use glucolens_core::AppState;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::local_days::{today, LocalDays};
+use crate::metrics::{expected_readings, DayLifestyle, GlucoseMetrics, LifestyleAverages, PeriodChange};
+use crate::ProblemResponses;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DailySummaryQuery {
+    /// The local calendar date in the caller's time zone, `YYYY-MM-DD`; not in the future.
+    #[param(required = true, value_type = String, format = Date)]
+    date: Option<String>,
+}
+
+/// One local day of the caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DailySummary {
+    pub date: NaiveDate,
+    pub time_zone: String,
+    /// Unit of every glucose value in `glucose`.
+    pub unit: GlucoseUnit,
+    /// The day's first instant.
+    pub start: DateTime<Utc>,
+    /// The next day's first instant (exclusive).
+    pub end: DateTime<Utc>,
+    /// 24, or 23 / 25 on a DST change.
+    pub hours: f64,
+    pub glucose: GlucoseMetrics,
+    pub lifestyle: DayLifestyle,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DashboardQuery {
+    /// Period length in local days: 7 (default) or 30.
+    #[param(value_type = Option<u32>)]
+    days: Option<String>,
+}
+
+/// Metrics over the last `days` local days (today included, up to now) against the `days` before them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DashboardSummary {
+    pub days: u64,
+    pub time_zone: String,
+    /// Unit of every glucose value (means, SDs, minima and maxima, and their changes).
+    pub unit: GlucoseUnit,
+    pub current: DashboardPeriod,
+    pub previous: DashboardPeriod,
+    /// `current − previous`, absolute differences; null where either period has no data.
+    pub change: PeriodChange,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DashboardPeriod {
+    pub first_date: NaiveDate,
+    pub last_date: NaiveDate,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub glucose: GlucoseMetrics,
+    pub lifestyle: LifestyleAverages,
+}
+
+/// Period lengths the dashboard offers.
+const DASHBOARD_DAYS: [u64; 2] = [7, 30];
+
+fn parse_date(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, FieldError> {
+    let raw = raw.ok_or_else(|| FieldError::new("date", "required", "`date` is required (YYYY-MM-DD)"))?;
+    let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| FieldError::new("date", "invalid_date", format!("`{raw}` is not a date like 2025-03-09")))?;
+    if date > today {
+        return Err(FieldError::new(
+            "date",
+            "date_in_future",
+            "the date is after today in your time zone",
+        ));
+    }
+    Ok(date)
+}
+
+fn parse_days(raw: Option<&str>) -> Result<u64, FieldError> {
+    let Some(raw) = raw else {
+        return Ok(DASHBOARD_DAYS[0]);
+    };
+    raw.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|days| DASHBOARD_DAYS.contains(days))
+        .ok_or_else(|| FieldError::new("days", "invalid_days", "`days` must be 7 or 30"))
+}
+
+/// Glucose metrics and lifestyle totals of `period`; coverage counts only its elapsed part.
+async fn period_figures(
+    state: &AppState,
+    user: AuthUser,
+    settings: DisplaySettings,
+    period: LocalDays,
+    now: DateTime<Utc>,
+) -> Result<(GlucoseMetrics, dashboard::LifestyleTotals), ApiError> {
+    let (stats, lifestyle) = tokio::try_join!(
+        dashboard::glucose_stats(&state.db, user.id, period.start, period.end),
+        dashboard::lifestyle_totals(&state.db, user.id, settings.time_zone, period.start, period.end),
+    )?;
+    let expected = expected_readings(period.start, period.end.min(now));
+    Ok((GlucoseMetrics::new(&stats, expected, settings.unit), lifestyle))
+}
+
+/// Metrics for one local day of the caller.
+#[utoipa::path(
+    get,
+    path = "/api/v1/glucose/daily-summary",
+    tag = "retrieval",
+    params(DailySummaryQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The day's metrics", body = DailySummary), ProblemResponses)
+)]
+pub async fn daily_summary(
+    user: AuthUser,
+    request_id: RequestId,
+    State(state): State<AppState>,
+    query: Result<Query<DailySummaryQuery>, QueryRejection>,
+) -> Result<ApiJson<DailySummary>, ApiError> {
+    let params = crate::query_params(query)?;
+    let settings = crate::display_settings(&state, user).await?;
+    let tz = settings.time_zone.tz();
+    let now = Utc::now();
+    let date = parse_date(params.date.as_deref(), today(tz, now)).map_err(ApiError::invalid)?;
+    let day = LocalDays::day(tz, date);
+    let (glucose, lifestyle) = period_figures(&state, user, settings, day, now).await?;
+    crate::audit_read(&state, user, &request_id, "glucose_daily_summary").await?;
+    Ok(ApiJson(DailySummary {
+        date,
+        time_zone: settings.time_zone.name().to_owned(),
+        unit: settings.unit,
+        start: day.start,
+        end: day.end,
+        hours: day.hours(),
+        glucose,
+        lifestyle: DayLifestyle::new(&lifestyle),
+    }))
+}
+
+/// Consensus metrics over the last 7 or 30 local days and their change against the period before.
+#[utoipa::path(
+    get,
+    path = "/api/v1/dashboard/summary",
+    tag = "retrieval",
+    params(DashboardQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The dashboard", body = DashboardSummary), ProblemResponses)
+)]
+pub async fn dashboard_summary(
+    user: AuthUser,
+    request_id: RequestId,
+    State(state): State<AppState>,
+    query: Result<Query<DashboardQuery>, QueryRejection>,
+) -> Result<ApiJson<DashboardSummary>, ApiError> {
+    let days = parse_days(crate::query_params(query)?.days.as_deref()).map_err(ApiError::invalid)?;
+    let settings = crate::display_settings(&state, user).await?;
+    let tz = settings.time_zone.tz();
+    let now = Utc::now();
+    let current = LocalDays::ending(tz, today(tz, now), days);
+    let previous = current.previous(tz);
+    let ((glucose, lifestyle), (earlier_glucose, earlier_lifestyle)) = tokio::try_join!(
+        period_figures(&state, user, settings, current, now),
+        period_figures(&state, user, settings, previous, now),
+    )?;
+    let (lifestyle, earlier_lifestyle) = (
+        LifestyleAverages::new(&lifestyle, current.day_count()),
+        LifestyleAverages::new(&earlier_lifestyle, previous.day_count()),
+    );
+    let change = PeriodChange::between(
+        (&glucose, &lifestyle),
+        (&earlier_glucose, &earlier_lifestyle),
+        settings.unit,
+    );
+    crate::audit_read(&state, user, &request_id, "dashboard_summary").await?;
+    let period = |days: LocalDays, glucose, lifestyle| DashboardPeriod {
+        first_date: days.first,
+        last_date: days.last,
+        start: days.start,
+        end: days.end,
+        glucose,
+        lifestyle,
+    };
+    Ok(ApiJson(DashboardSummary {
+        days,
+        time_zone: settings.time_zone.name().to_owned(),
+        unit: settings.unit,
+        current: period(current, glucose, lifestyle),
+        previous: period(previous, earlier_glucose, earlier_lifestyle),
+        change,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_days_are_validated() {
+        let today: NaiveDate = "2025-06-01".parse().unwrap();
+        assert_eq!(parse_date(Some("2025-05-31"), today).unwrap().to_string(), "2025-05-31");
+        assert_eq!(
+            parse_date(Some("2025-06-02"), today).unwrap_err().code,
+            "date_in_future"
+        );
+        assert_eq!(parse_date(Some("2025-02-30"), today).unwrap_err().code, "invalid_date");
+        assert_eq!(parse_date(Some("31/05/2025"), today).unwrap_err().code, "invalid_date");
+        assert_eq!(parse_date(None, today).unwrap_err().code, "required");
+        assert_eq!(parse_days(None).unwrap(), 7);
+        assert_eq!(parse_days(Some("30")).unwrap(), 30);
+        for bad in ["9", "0", "-7", "seven"] {
+            assert_eq!(parse_days(Some(bad)).unwrap_err().code, "invalid_days");
+        }
+    }
+}
