@@ -4,6 +4,7 @@
 //! redelivered message produces the same rows, not more.
 
 pub mod correlations;
+pub mod recommendations;
 pub mod variables;
 
 use glucolens_analytics::pcmci::run_pcmci;
