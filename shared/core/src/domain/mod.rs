@@ -2,6 +2,8 @@
 //! never re-checks it ("parse, don't validate").
 
 pub mod glucose;
+pub mod ingest;
+pub mod records;
 pub mod user;
 
 pub use glucose::{GlucoseUnit, MgDl, MG_DL_PER_MMOL_L};

@@ -1,0 +1,428 @@
+//! API ingestion payloads and their validation into [`super::records`].
+//!
+//! Every item of a batch is checked and *every* problem is reported (`readings[3].value`, `out_of_range`, ...);
+//! a batch with any invalid item yields no records, so nothing is written. Fields the API requires are `Option`s
+//! here so that a missing one is reported as a `required` field error alongside the others instead of stopping
+//! the JSON parser at the first. Inputs are consumed, so their strings move into the records without copying.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::Deserialize;
+
+use super::records::{ActivityRecord, GlucoseRecord, Intensity, MealRecord, MealType, SleepRecord};
+use super::{parse_timestamp, FieldError, GlucoseUnit, MgDl};
+
+/// Most items one request may carry (90 days of 5-minute readings is 25,920; 1-minute data for a month fits).
+pub const MAX_BATCH_ITEMS: usize = 50_000;
+
+/// Clocks drift: timestamps up to this far ahead of the server's clock are accepted.
+pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
+
+/// The source recorded when a client names none.
+pub const DEFAULT_SOURCE: &str = "api";
+
+/// One glucose reading as clients send it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"timestamp": "2025-01-01T07:30:00+01:00", "value": 142, "unit": "mg/dL",
+    "source": "dexcom", "trend": "flat", "device": "G7"}))]
+pub struct GlucoseReadingInput {
+    /// RFC 3339 with an offset or `Z`; at most 5 minutes in the future.
+    #[schema(required = true)]
+    pub timestamp: Option<String>,
+    /// In `unit`; 20–600 mg/dL (1.1–33.3 mmol/L) after conversion. Stored in mg/dL rounded to 0.1.
+    #[schema(required = true)]
+    pub value: Option<f64>,
+    /// `mg/dL` (default) or `mmol/L` (converted with 18.0156 mg/dL per mmol/L).
+    pub unit: Option<String>,
+    /// 1–64 characters; default `api`. Part of the natural key `(timestamp, source)`.
+    pub source: Option<String>,
+    /// Trend arrow, at most 32 characters (e.g. `flat`, `singleUp`).
+    pub trend: Option<String>,
+    /// At most 128 characters.
+    pub device: Option<String>,
+}
+
+/// One sleep session. Natural key `(start_time, source)`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"start_time": "2025-01-01T23:10:00+01:00", "end_time": "2025-01-02T07:05:00+01:00",
+    "deep_minutes": 85, "light_minutes": 250, "rem_minutes": 100, "awake_minutes": 40, "quality": 7,
+    "source": "oura"}))]
+pub struct SleepInput {
+    #[schema(required = true)]
+    pub start_time: Option<String>,
+    /// After `start_time`, at most 24 hours later.
+    #[schema(required = true)]
+    pub end_time: Option<String>,
+    /// Stage minutes: each 0–1440; together at most the session's length.
+    pub deep_minutes: Option<i64>,
+    pub light_minutes: Option<i64>,
+    pub rem_minutes: Option<i64>,
+    pub awake_minutes: Option<i64>,
+    /// 0–10.
+    pub quality: Option<i64>,
+    pub source: Option<String>,
+}
+
+/// One exercise session. Natural key `(start_time, activity_type, source)`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"start_time": "2025-01-01T18:00:00+01:00", "activity_type": "running",
+    "duration_minutes": 45, "intensity": "moderate", "calories": 420, "steps": 6100, "avg_heart_rate": 148,
+    "source": "garmin"}))]
+pub struct ActivityInput {
+    #[schema(required = true)]
+    pub start_time: Option<String>,
+    /// 1–64 characters, e.g. `running`, `walking`, `cycling`.
+    #[schema(required = true)]
+    pub activity_type: Option<String>,
+    /// 0–1440.
+    #[schema(required = true)]
+    pub duration_minutes: Option<i64>,
+    /// `low`, `moderate` or `high`.
+    pub intensity: Option<String>,
+    /// 0–20000 kcal.
+    pub calories: Option<f64>,
+    /// 0–200000.
+    pub steps: Option<i64>,
+    /// 20–250 bpm.
+    pub avg_heart_rate: Option<i64>,
+    pub source: Option<String>,
+}
+
+/// One meal. Natural key `(timestamp, source)`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"timestamp": "2025-01-01T12:30:00+01:00", "meal_type": "lunch", "carbs_g": 65,
+    "protein_g": 30, "fat_g": 20, "fiber_g": 8, "calories": 560, "glycemic_load": 22,
+    "description": "pasta with salad", "source": "myfitnesspal"}))]
+pub struct MealInput {
+    #[schema(required = true)]
+    pub timestamp: Option<String>,
+    /// `breakfast`, `lunch`, `dinner`, `snack` or `other`.
+    pub meal_type: Option<String>,
+    /// 0–2000 g.
+    #[schema(required = true)]
+    pub carbs_g: Option<f64>,
+    /// 0–2000 g each.
+    pub protein_g: Option<f64>,
+    pub fat_g: Option<f64>,
+    pub fiber_g: Option<f64>,
+    /// 0–20000 kcal.
+    pub calories: Option<f64>,
+    /// 0–1000.
+    pub glycemic_load: Option<f64>,
+    /// At most 500 characters.
+    pub description: Option<String>,
+    pub source: Option<String>,
+}
+
+/// An input that validates into a record, reporting problems under plain field names (`value`, `end_time`).
+pub trait Validate {
+    type Record;
+    /// The record, or `None` after pushing at least one error to `errors`.
+    fn validate(self, now: DateTime<Utc>, errors: &mut Vec<FieldError>) -> Option<Self::Record>;
+}
+
+/// Validates one item; its errors name fields plainly (`value`).
+pub fn validate_one<I: Validate>(input: I, now: DateTime<Utc>) -> Result<I::Record, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    input.validate(now, &mut errors).ok_or(errors)
+}
+
+/// Validates the batch field `batch` item by item, collecting every item's errors located as `batch[i].field`.
+/// Any error means no records at all.
+pub fn validate_batch<I: Validate>(
+    batch: &str,
+    items: Vec<I>,
+    now: DateTime<Utc>,
+    errors: &mut Vec<FieldError>,
+) -> Vec<I::Record> {
+    let mut records = Vec::with_capacity(if errors.is_empty() { items.len() } else { 0 });
+    for (index, item) in items.into_iter().enumerate() {
+        let first_new = errors.len();
+        let record = item.validate(now, errors);
+        if errors.len() > first_new {
+            let located: Vec<_> = errors.drain(first_new..).map(|e| e.in_item(batch, index)).collect();
+            errors.extend(located);
+        }
+        if let (Some(record), true) = (record, errors.is_empty()) {
+            records.push(record);
+        }
+    }
+    if !errors.is_empty() {
+        records = Vec::new();
+    }
+    records
+}
+
+/// The error for a request carrying more than [`MAX_BATCH_ITEMS`] items in total.
+pub fn check_batch_size(field: &str, items: usize) -> Result<(), FieldError> {
+    if items <= MAX_BATCH_ITEMS {
+        return Ok(());
+    }
+    Err(FieldError::new(
+        field,
+        "batch_too_large",
+        format!("{items} items in one request; at most {MAX_BATCH_ITEMS} are accepted, split the upload"),
+    ))
+}
+
+/// Per-item checks that record each problem and keep going, so one call reports everything wrong with an item.
+struct Checker<'e> {
+    now: DateTime<Utc>,
+    errors: &'e mut Vec<FieldError>,
+}
+
+impl Checker<'_> {
+    fn fail<T>(&mut self, field: &str, code: &'static str, reason: impl Into<String>) -> Option<T> {
+        self.errors.push(FieldError::new(field, code, reason));
+        None
+    }
+
+    fn required<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
+        if value.is_none() {
+            self.fail::<()>(field, "required", format!("`{field}` is required"));
+        }
+        value
+    }
+
+    /// A required instant between 2000-01-01 and a few minutes from now.
+    fn timestamp(&mut self, field: &str, raw: Option<String>) -> Option<DateTime<Utc>> {
+        let time = match parse_timestamp(field, &self.required(field, raw)?) {
+            Ok(time) => time,
+            Err(error) => {
+                self.errors.push(error);
+                return None;
+            }
+        };
+        let earliest = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single()?;
+        if time < earliest {
+            return self.fail(field, "too_early", "timestamps before 2000-01-01 are not accepted");
+        }
+        if time > self.now + FUTURE_TOLERANCE {
+            return self.fail(
+                field,
+                "in_future",
+                format!("{time} is in the future (more than 5 minutes after the server's clock)"),
+            );
+        }
+        Some(time)
+    }
+
+    /// Optional text of at most `max_chars` characters, not blank.
+    fn text(&mut self, field: &str, raw: Option<String>, max_chars: usize) -> Result<Option<String>, ()> {
+        let Some(text) = raw else { return Ok(None) };
+        if text.trim().is_empty() {
+            self.fail::<()>(field, "empty", format!("`{field}` must not be blank"));
+            return Err(());
+        }
+        // Byte length bounds the character count from above: count only when it could exceed the limit.
+        if text.len() > max_chars && text.chars().count() > max_chars {
+            self.fail::<()>(
+                field,
+                "too_long",
+                format!("`{field}` has more than {max_chars} characters"),
+            );
+            return Err(());
+        }
+        Ok(Some(text))
+    }
+
+    fn source(&mut self, raw: Option<String>) -> Option<String> {
+        match self.text("source", raw, 64) {
+            Ok(source) => Some(source.unwrap_or_else(|| DEFAULT_SOURCE.to_owned())),
+            Err(()) => None,
+        }
+    }
+
+    /// An optional number within `min..=max`.
+    fn number<T: PartialOrd + Copy + std::fmt::Display>(
+        &mut self,
+        field: &str,
+        value: Option<T>,
+        min: T,
+        max: T,
+    ) -> Result<Option<T>, ()> {
+        match value {
+            Some(v) if !(min..=max).contains(&v) => {
+                self.fail::<()>(
+                    field,
+                    "out_of_range",
+                    format!("`{field}` must be between {min} and {max}"),
+                );
+                Err(())
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// An optional choice among `choices` (matched by their stored spelling).
+    fn choice<T: Copy>(
+        &mut self,
+        field: &str,
+        raw: Option<String>,
+        choices: &[T],
+        name: fn(T) -> &'static str,
+    ) -> Result<Option<T>, ()> {
+        let Some(raw) = raw else { return Ok(None) };
+        match choices.iter().copied().find(|c| name(*c) == raw) {
+            Some(choice) => Ok(Some(choice)),
+            None => {
+                let allowed: Vec<_> = choices.iter().map(|c| name(*c)).collect();
+                self.fail::<()>(
+                    field,
+                    "invalid_choice",
+                    format!("`{field}` must be one of {}", allowed.join(", ")),
+                );
+                Err(())
+            }
+        }
+    }
+}
+
+/// Turns a `Result` of a check whose error is already recorded into an `Option`.
+fn checked<T>(result: Result<T, ()>) -> Option<T> {
+    result.ok()
+}
+
+impl Validate for GlucoseReadingInput {
+    type Record = GlucoseRecord;
+
+    fn validate(self, now: DateTime<Utc>, errors: &mut Vec<FieldError>) -> Option<GlucoseRecord> {
+        let mut check = Checker { now, errors };
+        let time = check.timestamp("timestamp", self.timestamp);
+        let unit = match self.unit.as_deref().map(|u| GlucoseUnit::parse("unit", u)).transpose() {
+            Ok(unit) => Some(unit.unwrap_or_default()),
+            Err(error) => {
+                check.errors.push(error);
+                None
+            }
+        };
+        let value = match (check.required("value", self.value), unit) {
+            (Some(value), Some(unit)) => MgDl::parse("value", value, unit).map_err(|e| check.errors.push(e)).ok(),
+            _ => None,
+        };
+        let source = check.source(self.source);
+        let trend = checked(check.text("trend", self.trend, 32));
+        let device = checked(check.text("device", self.device, 128));
+        Some(GlucoseRecord {
+            time: time?,
+            source: source?,
+            value: value?,
+            trend: trend?,
+            device: device?,
+            clipped: false,
+        })
+    }
+}
+
+impl Validate for SleepInput {
+    type Record = SleepRecord;
+
+    fn validate(self, now: DateTime<Utc>, errors: &mut Vec<FieldError>) -> Option<SleepRecord> {
+        let mut check = Checker { now, errors };
+        let start = check.timestamp("start_time", self.start_time);
+        let end = check.timestamp("end_time", self.end_time);
+        let minutes = |check: &mut Checker, field, value| {
+            checked(check.number(field, value, 0, 1440)).map(|m| m.map(|m| m as i32))
+        };
+        let deep = minutes(&mut check, "deep_minutes", self.deep_minutes);
+        let light = minutes(&mut check, "light_minutes", self.light_minutes);
+        let rem = minutes(&mut check, "rem_minutes", self.rem_minutes);
+        let awake = minutes(&mut check, "awake_minutes", self.awake_minutes);
+        let quality = checked(check.number("quality", self.quality, 0, 10)).map(|q| q.map(|q| q as i16));
+        let source = check.source(self.source);
+        let (start, end) = (start?, end?);
+        if end <= start {
+            return check.fail("end_time", "end_before_start", "`end_time` must be after `start_time`");
+        }
+        let length = end - start;
+        if length > Duration::hours(24) {
+            return check.fail("end_time", "too_long", "a sleep session lasts at most 24 hours");
+        }
+        let (deep, light, rem, awake) = (deep?, light?, rem?, awake?);
+        let staged: i64 = [deep, light, rem, awake].iter().flatten().map(|m| i64::from(*m)).sum();
+        // One minute of slack for stage totals that devices round up.
+        if staged > length.num_minutes() + 1 {
+            return check.fail(
+                "deep_minutes",
+                "stages_exceed_duration",
+                format!(
+                    "the stage minutes add up to {staged}, more than the session's {} minutes",
+                    length.num_minutes()
+                ),
+            );
+        }
+        Some(SleepRecord {
+            start_time: start,
+            end_time: end,
+            source: source?,
+            deep_minutes: deep,
+            light_minutes: light,
+            rem_minutes: rem,
+            awake_minutes: awake,
+            quality: quality?,
+        })
+    }
+}
+
+impl Validate for ActivityInput {
+    type Record = ActivityRecord;
+
+    fn validate(self, now: DateTime<Utc>, errors: &mut Vec<FieldError>) -> Option<ActivityRecord> {
+        let mut check = Checker { now, errors };
+        let start = check.timestamp("start_time", self.start_time);
+        let activity_type = match check.required("activity_type", self.activity_type) {
+            Some(raw) => checked(check.text("activity_type", Some(raw), 64)).flatten(),
+            None => None,
+        };
+        let duration = check.required("duration_minutes", self.duration_minutes);
+        let duration = checked(check.number("duration_minutes", duration, 0, 1440)).flatten();
+        let intensity = checked(check.choice("intensity", self.intensity, &Intensity::ALL, Intensity::as_str));
+        let calories = checked(check.number("calories", self.calories, 0.0, 20_000.0));
+        let steps = checked(check.number("steps", self.steps, 0, 200_000));
+        let heart_rate = checked(check.number("avg_heart_rate", self.avg_heart_rate, 20, 250));
+        let source = check.source(self.source);
+        Some(ActivityRecord {
+            start_time: start?,
+            activity_type: activity_type?,
+            source: source?,
+            duration_minutes: duration? as i32,
+            intensity: intensity?,
+            calories: calories?,
+            steps: steps?.map(|s| s as i32),
+            avg_heart_rate: heart_rate?.map(|h| h as i16),
+        })
+    }
+}
+
+impl Validate for MealInput {
+    type Record = MealRecord;
+
+    fn validate(self, now: DateTime<Utc>, errors: &mut Vec<FieldError>) -> Option<MealRecord> {
+        let mut check = Checker { now, errors };
+        let eaten_at = check.timestamp("timestamp", self.timestamp);
+        let meal_type = checked(check.choice("meal_type", self.meal_type, &MealType::ALL, MealType::as_str));
+        let carbs = check.required("carbs_g", self.carbs_g);
+        let carbs = checked(check.number("carbs_g", carbs, 0.0, 2000.0)).flatten();
+        let mut grams = |field, value| checked(check.number(field, value, 0.0, 2000.0));
+        let (protein, fat, fiber) = (
+            grams("protein_g", self.protein_g),
+            grams("fat_g", self.fat_g),
+            grams("fiber_g", self.fiber_g),
+        );
+        let calories = checked(check.number("calories", self.calories, 0.0, 20_000.0));
+        let glycemic_load = checked(check.number("glycemic_load", self.glycemic_load, 0.0, 1000.0));
+        let description = checked(check.text("description", self.description, 500));
+        let source = check.source(self.source);
+        Some(MealRecord {
+            eaten_at: eaten_at?,
+            source: source?,
+            meal_type: meal_type?,
+            carbs_g: carbs?,
+            protein_g: protein?,
+            fat_g: fat?,
+            fiber_g: fiber?,
+            calories: calories?,
+            glycemic_load: glycemic_load?,
+            description: description?,
+        })
+    }
+}
