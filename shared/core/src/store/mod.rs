@@ -1,7 +1,11 @@
 //! PostgreSQL access. Every function that touches user data takes the caller's user id and scopes its query to it.
 
 pub mod audit;
+pub mod dashboard;
 pub mod rate_limit;
+pub mod readings_query;
+pub mod refresh_tokens;
+pub mod users;
 pub mod correlations;
 pub mod aggregates;
 pub mod tasks;
