@@ -1,15 +1,335 @@
-//! The insights endpoint group.
+//! The insights endpoint group: the caller's PCMCI findings, glucose patterns and the recommendations built from
+//! them, plus a trigger that queues a full analysis. Everything is scoped to the caller, and every read of health
+//! insights is audited before the data leaves.
 
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::Router;
-use glucolens_core::http::with_api_layers;
+use chrono::{DateTime, NaiveDate, Utc};
+use glucolens_core::domain::{FieldError, GlucoseUnit};
+use glucolens_core::http::problem::Problem;
+use glucolens_core::http::{with_api_layers, ApiError, ApiJson, AuthUser, RequestId};
+use glucolens_core::insights::correlations::{Confidence, REQUIRED_DAYS};
+use glucolens_core::insights::recommendations::{self, CorrelationFinding, Evidence, Recommendation};
+use glucolens_core::insights::variables::VARIABLES;
+use glucolens_core::jobs;
+use glucolens_core::store::correlations::{self, CorrelationFilter, CorrelationRun};
+use glucolens_core::store::patterns::{self, Pattern, PatternKind};
+use glucolens_core::store::tasks::{Task, TaskKind, TaskStatus};
+use glucolens_core::store::{audit, users};
 use glucolens_core::AppState;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 /// Every route this function serves (see `glucolens_core::routes::ROUTES`).
 pub fn router(state: AppState) -> Router {
-    with_api_layers(Router::new(), state)
+    let routes = Router::new()
+        .route("/api/v1/insights/correlations", get(list_correlations))
+        .route("/api/v1/insights/patterns", get(list_patterns))
+        .route("/api/v1/insights/recommendations", get(list_recommendations))
+        .route("/api/v1/insights/trigger-analysis", post(trigger_analysis));
+    with_api_layers(routes, state)
 }
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(list_correlations, list_patterns, list_recommendations, trigger_analysis),
+    components(schemas(
+        CorrelationsResponse, AnalysisStatus, CorrelationFinding, Confidence, PatternsResponse, Pattern, PatternKind,
+        RecommendationsResponse, Recommendation, Evidence, Task, TaskKind, TaskStatus, Problem
+    )),
+    tags((name = "insights", description = "Correlations, patterns and recommendations from the caller's own data"))
+)]
+struct InsightsApi;
 
 /// This function's part of the OpenAPI document (merged by the docs function).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    utoipa::openapi::OpenApiBuilder::new().build()
+    InsightsApi::openapi()
+}
+
+const DEFAULT_LIMIT: i64 = 20;
+const MAX_LIMIT: i64 = 100;
+/// Recommendations shown at most: the strongest few are actionable, a long list is not.
+const MAX_RECOMMENDATIONS: usize = 5;
+
+/// Whether the latest correlation analysis produced findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum AnalysisStatus {
+    /// Findings below (possibly none that passed the filters).
+    Computed,
+    /// Too few consecutive qualifying days; see `days_needed`.
+    NotEnoughData,
+    /// No analysis has run yet for this account.
+    NotComputed,
+}
+
+/// The state of the caller's correlation analysis, in words and numbers.
+#[derive(Debug, Serialize, ToSchema)]
+struct AnalysisState {
+    status: AnalysisStatus,
+    /// A sentence for people, e.g. "Not enough data yet: 18 more days needed".
+    message: Option<String>,
+    /// Length of the longest run of consecutive qualifying days (≥ 70 % glucose coverage, sleep, activity and
+    /// meals recorded).
+    qualifying_days: Option<i32>,
+    required_days: i32,
+    days_needed: Option<i32>,
+    /// First and last day of the analysed run.
+    analysed_from: Option<NaiveDate>,
+    analysed_to: Option<NaiveDate>,
+    computed_at: Option<DateTime<Utc>>,
+}
+
+impl AnalysisState {
+    fn of(run: Option<CorrelationRun>) -> Self {
+        let required_days = REQUIRED_DAYS as i32;
+        let Some(run) = run else {
+            return AnalysisState {
+                status: AnalysisStatus::NotComputed,
+                message: Some("No analysis has run yet; POST /api/v1/insights/trigger-analysis starts one.".into()),
+                qualifying_days: None,
+                required_days,
+                days_needed: None,
+                analysed_from: None,
+                analysed_to: None,
+                computed_at: None,
+            };
+        };
+        let days_needed = (run.required_days - run.qualifying_days).max(0);
+        let enough = run.first_date.is_some();
+        AnalysisState {
+            status: if enough { AnalysisStatus::Computed } else { AnalysisStatus::NotEnoughData },
+            message: (!enough).then(|| {
+                format!(
+                    "Not enough data yet: correlations need {} consecutive days with enough glucose data and your \
+                     sleep, activity and meals recorded. You have {}, so {days_needed} more day{} needed.",
+                    run.required_days,
+                    run.qualifying_days,
+                    if days_needed == 1 { " is" } else { "s are" }
+                )
+            }),
+            qualifying_days: Some(run.qualifying_days),
+            required_days: run.required_days,
+            days_needed: Some(days_needed),
+            analysed_from: run.first_date,
+            analysed_to: run.last_date,
+            computed_at: Some(run.computed_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct CorrelationsResponse {
+    #[serde(flatten)]
+    analysis: AnalysisState,
+    /// Links into a glucose outcome, strongest evidence first.
+    findings: Vec<CorrelationFinding>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct CorrelationsQuery {
+    /// Only links with this cause or effect, e.g. `sleep_minutes`.
+    factor: Option<String>,
+    /// `low`, `medium` (default) or `high`: low links are significant only before FDR correction.
+    min_confidence: Option<String>,
+    /// 1–100 (default 20).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+}
+
+struct CorrelationsRequest {
+    factor: Option<&'static str>,
+    min_confidence: Confidence,
+    limit: i64,
+}
+
+impl CorrelationsQuery {
+    /// Checks every parameter and reports all problems at once.
+    fn validate(&self) -> Result<CorrelationsRequest, ApiError> {
+        let mut errors = Vec::new();
+        let factor = self.factor.as_deref().and_then(|raw| {
+            let known = VARIABLES.iter().find(|v| v.column == raw).map(|v| v.column);
+            if known.is_none() {
+                let names: Vec<&str> = VARIABLES.iter().map(|v| v.column).collect();
+                errors.push(FieldError::new("factor", "unknown_factor", format!("one of {}", names.join(", "))));
+            }
+            known
+        });
+        let min_confidence = match self.min_confidence.as_deref() {
+            None => Confidence::Medium,
+            Some(raw) => Confidence::parse(raw).unwrap_or_else(|| {
+                errors.push(FieldError::new("min_confidence", "invalid_confidence", "one of low, medium, high"));
+                Confidence::Medium
+            }),
+        };
+        let limit = match self.limit.as_deref() {
+            None => DEFAULT_LIMIT,
+            Some(raw) => raw.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).unwrap_or_else(|| {
+                errors.push(FieldError::new("limit", "out_of_range", format!("an integer from 1 to {MAX_LIMIT}")));
+                DEFAULT_LIMIT
+            }),
+        };
+        if errors.is_empty() {
+            Ok(CorrelationsRequest { factor, min_confidence, limit })
+        } else {
+            Err(ApiError::Validation(errors))
+        }
+    }
+}
+
+/// The query string, or a problem response when it cannot be decoded at all.
+fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query.map(|Query(params)| params).map_err(|rejection| ApiError::BadRequest {
+        code: "invalid_query",
+        detail: rejection.body_text(),
+    })
+}
+
+/// The caller's display unit (the account may have been erased since its token was checked).
+async fn display_unit(state: &AppState, user: AuthUser) -> Result<GlucoseUnit, ApiError> {
+    Ok(users::get(&state.db, user.id).await?.ok_or(ApiError::NotFound)?.display_unit())
+}
+
+/// Records the read of `resource` before its data leaves the service: a read that cannot be audited fails.
+async fn audit_read(state: &AppState, user: AuthUser, request_id: &RequestId, resource: &str) -> Result<(), ApiError> {
+    audit::record(&state.db, user.id, "read", resource, &request_id.0).await?;
+    Ok(())
+}
+
+/// Only links into a glucose outcome are findings for people; the others stay stored as context.
+fn glucose_effects() -> Vec<&'static str> {
+    VARIABLES.iter().filter(|v| v.is_glucose()).map(|v| v.column).collect()
+}
+
+/// The caller's findings as the user sees them, strongest first.
+async fn findings(
+    state: &AppState,
+    user: AuthUser,
+    unit: GlucoseUnit,
+    request: &CorrelationsRequest,
+) -> Result<Vec<CorrelationFinding>, ApiError> {
+    let effects = glucose_effects();
+    let filter = CorrelationFilter {
+        effects: &effects,
+        factor: request.factor,
+        min_confidence: request.min_confidence,
+        limit: request.limit,
+    };
+    let rows = correlations::list(&state.db, user.id, &filter).await?;
+    Ok(rows.iter().filter_map(|row| recommendations::finding(row, unit)).collect())
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/insights/correlations", tag = "insights",
+    params(CorrelationsQuery),
+    responses(
+        (status = 200, description = "The analysis state and its findings (PCMCI links into a glucose outcome); `not_enough_data` says how many more days are needed", body = CorrelationsResponse),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid factor, min_confidence or limit", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_correlations(
+    State(state): State<AppState>,
+    user: AuthUser,
+    request_id: RequestId,
+    query: Result<Query<CorrelationsQuery>, QueryRejection>,
+) -> Result<ApiJson<CorrelationsResponse>, ApiError> {
+    let request = query_params(query)?.validate()?;
+    let analysis = AnalysisState::of(correlations::latest_run(&state.db, user.id).await?);
+    let unit = display_unit(&state, user).await?;
+    let findings = findings(&state, user, unit, &request).await?;
+    audit_read(&state, user, &request_id, "correlations").await?;
+    Ok(ApiJson(CorrelationsResponse { analysis, findings }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct PatternsResponse {
+    patterns: Vec<Pattern>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PatternsQuery {
+    /// `daily_motif`, `short_motif`, `discord` or `association_rule` (default: all).
+    kind: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/insights/patterns", tag = "insights",
+    params(PatternsQuery),
+    responses(
+        (status = 200, description = "Recurring glucose shapes with example dates, unusual days and association rules with their thresholds", body = PatternsResponse),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown kind", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_patterns(
+    State(state): State<AppState>,
+    user: AuthUser,
+    request_id: RequestId,
+    query: Result<Query<PatternsQuery>, QueryRejection>,
+) -> Result<ApiJson<PatternsResponse>, ApiError> {
+    let kind = match query_params(query)?.kind.as_deref() {
+        None => None,
+        Some(raw) => Some(PatternKind::parse(raw).ok_or_else(|| {
+            ApiError::invalid(FieldError::new(
+                "kind",
+                "invalid_kind",
+                "one of daily_motif, short_motif, discord, association_rule",
+            ))
+        })?),
+    };
+    let patterns = patterns::list(&state.db, user.id, kind).await?;
+    audit_read(&state, user, &request_id, "patterns").await?;
+    Ok(ApiJson(PatternsResponse { patterns }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct RecommendationsResponse {
+    #[serde(flatten)]
+    analysis: AnalysisState,
+    /// Strongest evidence first; empty when no finding is strong enough (never a recommendation without evidence).
+    recommendations: Vec<Recommendation>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/insights/recommendations", tag = "insights",
+    responses(
+        (status = 200, description = "Ranked, non-prescriptive recommendations, each with the finding it rests on (id, n, q, confidence, effect size in the caller's display unit)", body = RecommendationsResponse),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_recommendations(
+    State(state): State<AppState>,
+    user: AuthUser,
+    request_id: RequestId,
+) -> Result<ApiJson<RecommendationsResponse>, ApiError> {
+    let analysis = AnalysisState::of(correlations::latest_run(&state.db, user.id).await?);
+    let request = CorrelationsRequest { factor: None, min_confidence: Confidence::Medium, limit: MAX_LIMIT };
+    let unit = display_unit(&state, user).await?;
+    let findings = findings(&state, user, unit, &request).await?;
+    let mut recommendations = recommendations::recommend(&findings, unit);
+    recommendations.truncate(MAX_RECOMMENDATIONS);
+    audit_read(&state, user, &request_id, "recommendations").await?;
+    Ok(ApiJson(RecommendationsResponse { analysis, recommendations }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/insights/trigger-analysis", tag = "insights",
+    responses(
+        (status = 202, description = "A full analysis (aggregation, correlations, patterns) is queued, or the pending one is returned", body = Task),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The queue or database is unavailable; retry", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn trigger_analysis(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<(StatusCode, ApiJson<Task>), ApiError> {
+    let task = jobs::enqueue_task(&state, user.id, TaskKind::FullAnalysis).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(task)))
 }

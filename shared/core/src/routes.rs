@@ -55,4 +55,8 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/glucose/readings", Retrieval),
     route("GET", "/api/v1/glucose/daily-summary", Retrieval),
     route("GET", "/api/v1/dashboard/summary", Retrieval),
+    route("GET", "/api/v1/insights/correlations", Insights),
+    route("GET", "/api/v1/insights/patterns", Insights),
+    route("GET", "/api/v1/insights/recommendations", Insights),
+    route("POST", "/api/v1/insights/trigger-analysis", Insights),
 ];

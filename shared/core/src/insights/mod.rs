@@ -4,6 +4,7 @@
 //! redelivered message produces the same rows, not more.
 
 pub mod correlations;
+pub mod patterns;
 pub mod recommendations;
 pub mod variables;
 
@@ -11,7 +12,9 @@ use glucolens_analytics::pcmci::run_pcmci;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::domain::UserTimeZone;
 use crate::store;
+use crate::store::patterns::{NewPattern, PatternKind};
 use correlations::{Selection, REQUIRED_DAYS};
 
 /// Why an analysis failed. The worker retries [`InsightsError::Database`] (the message goes back to the queue) and
@@ -94,8 +97,33 @@ pub async fn compute_correlations(db: &PgPool, user_id: Uuid) -> Result<Correlat
     }
 }
 
-/// Finds motifs, discords and association rules in the user's data and replaces their `patterns` rows.
+/// Finds motifs, discords and association rules in the user's data and replaces their `patterns` rows (see
+/// [`patterns`] for the grid, windows and thresholds).
 pub async fn discover_patterns(db: &PgPool, user_id: Uuid) -> Result<PatternOutcome, InsightsError> {
-    let _ = (db, user_id);
-    Err(InsightsError::BadData("patterns are not implemented yet".into()))
+    let user = store::users::get(db, user_id).await?.ok_or(InsightsError::UnknownUser)?;
+    let tz = UserTimeZone::parse(&user.time_zone)
+        .map_err(|_| InsightsError::BadData("the stored time zone is invalid".into()))?
+        .tz();
+    let target = (user.target_low_mg_dl, user.target_high_mg_dl);
+    let slots = store::patterns::glucose_slots(db, user_id, patterns::GRID_DAYS as i32).await?;
+    let rule_days = store::patterns::rule_days(db, user_id).await?;
+    // The matrix profile is seconds of CPU for 90 days: keep it off the async worker threads.
+    let found = tokio::task::spawn_blocking(move || -> Result<Vec<NewPattern>, InsightsError> {
+        let mut found = match patterns::GlucoseGrid::from_slots(&slots) {
+            Some(grid) => patterns::shape_patterns(&grid, tz)?,
+            None => Vec::new(),
+        };
+        found.extend(patterns::rule_patterns(&rule_days, target)?);
+        Ok(found)
+    })
+    .await
+    .map_err(|panic| InsightsError::BadData(format!("pattern analysis failed: {panic}")))??;
+    store::patterns::replace(db, user_id, &found).await?;
+    let count = |kind: PatternKind| found.iter().filter(|p| p.kind == kind).count();
+    Ok(PatternOutcome {
+        daily_motifs: count(PatternKind::DailyMotif),
+        short_motifs: count(PatternKind::ShortMotif),
+        discords: count(PatternKind::Discord),
+        association_rules: count(PatternKind::AssociationRule),
+    })
 }

@@ -45,6 +45,9 @@ pub struct Variable {
     pub step: f64,
     /// ... and that step in words ("extra hour of sleep").
     pub step_label: &'static str,
+    /// A day without any record means none of it (no activity logged = 0 min of exercise), rather than unknown
+    /// (no sleep logged says nothing about how long the person slept).
+    pub missing_is_zero: bool,
 }
 
 impl Variable {
@@ -61,7 +64,12 @@ const fn var(
     step: f64,
     step_label: &'static str,
 ) -> Variable {
-    Variable { column, label, role, unit, step, step_label }
+    Variable { column, label, role, unit, step, step_label, missing_is_zero: false }
+}
+
+/// An activity-derived variable: days without an activity record count as zero.
+const fn activity(column: &'static str, label: &'static str, unit: Unit, step: f64, step_label: &'static str) -> Variable {
+    Variable { missing_is_zero: true, ..var(column, label, Role::Behaviour, unit, step, step_label) }
 }
 
 const LOWER_IS_BETTER: Role = Role::Glucose { lower_is_better: true };
@@ -73,8 +81,8 @@ const HIGHER_IS_BETTER: Role = Role::Glucose { lower_is_better: false };
 pub const VARIABLES: &[Variable] = &[
     var("sleep_minutes", "sleep", Role::Behaviour, Unit::Minutes, 60.0, "extra hour of sleep"),
     var("deep_sleep_minutes", "deep sleep", Role::Behaviour, Unit::Minutes, 30.0, "extra 30 min of deep sleep"),
-    var("exercise_minutes", "exercise", Role::Behaviour, Unit::Minutes, 30.0, "extra 30 min of exercise"),
-    var("steps", "steps", Role::Behaviour, Unit::Steps, 1000.0, "extra 1,000 steps"),
+    activity("exercise_minutes", "exercise", Unit::Minutes, 30.0, "extra 30 min of exercise"),
+    activity("steps", "steps", Unit::Steps, 1000.0, "extra 1,000 steps"),
     var("carbs_g", "carbohydrates", Role::Behaviour, Unit::Grams, 10.0, "extra 10 g of carbohydrates"),
     var("calories", "food energy", Role::Behaviour, Unit::Kcal, 100.0, "extra 100 kcal eaten"),
     var("mean_glucose", "mean glucose", LOWER_IS_BETTER, Unit::MgDl, 10.0, "extra 10 mg/dL of mean glucose"),

@@ -10,7 +10,13 @@ use crate::insights::variables::VARIABLES;
 /// The user's sufficient-data days, oldest first, with the catalogue's variables in catalogue order.
 pub async fn daily_values(db: &PgPool, user_id: Uuid) -> Result<Vec<DailyValues>, sqlx::Error> {
     // Column names come from the compile-time catalogue, never from input.
-    let columns: Vec<String> = VARIABLES.iter().map(|v| format!("{}::float8", v.column)).collect();
+    let columns: Vec<String> = VARIABLES
+        .iter()
+        .map(|v| match v.missing_is_zero {
+            true => format!("COALESCE({}::float8, 0)", v.column),
+            false => format!("{}::float8", v.column),
+        })
+        .collect();
     let sql = format!(
         "SELECT local_date, ARRAY[{}] FROM daily_aggregates WHERE user_id = $1 AND sufficient_data ORDER BY local_date",
         columns.join(", ")

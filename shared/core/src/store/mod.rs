@@ -18,3 +18,4 @@ pub mod meals;
 pub mod sleep;
 
 pub use batch::InsertCounts;
+pub mod patterns;
