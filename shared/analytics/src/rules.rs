@@ -278,7 +278,8 @@ fn metric_value(metric: RuleMetric, s_ac: f64, s_a: f64, s_c: f64, n: f64) -> f6
         RuleMetric::Support => s_ac,
         RuleMetric::Confidence => confidence(),
         RuleMetric::Lift => confidence() / s_c,
-        RuleMetric::Representativity => n / n,
+        // (N − disAC)/N with no disabled (missing) cells.
+        RuleMetric::Representativity => 1.0,
         RuleMetric::Leverage => leverage(),
         RuleMetric::Conviction => {
             let c = confidence();
@@ -401,7 +402,8 @@ pub fn association_rules(
         for &a_mask in &orders[k] {
             let s_a = subset_support[a_mask];
             let s_c = subset_support[full ^ a_mask];
-            if !(metric_value(metric, set.support, s_a, s_c, n) >= min_threshold) {
+            let score = metric_value(metric, set.support, s_a, s_c, n);
+            if score.is_nan() || score < min_threshold {
                 continue;
             }
             let m = RuleMetric::ALL.map(|(which, _)| metric_value(which, set.support, s_a, s_c, n));
@@ -477,7 +479,10 @@ mod tests {
 
     #[test]
     fn metric_names_parse_both_spellings() {
-        assert_eq!("antecedent support".parse::<RuleMetric>().unwrap(), RuleMetric::AntecedentSupport);
+        assert_eq!(
+            "antecedent support".parse::<RuleMetric>().unwrap(),
+            RuleMetric::AntecedentSupport
+        );
         assert_eq!("zhangs_metric".parse::<RuleMetric>().unwrap(), RuleMetric::ZhangsMetric);
         assert!("accuracy".parse::<RuleMetric>().is_err());
     }
