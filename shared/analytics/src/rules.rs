@@ -198,7 +198,10 @@ pub fn apriori(present: ArrayView2<bool>, min_support: f64, max_len: Option<usiz
         });
     }
     let n = present.nrows() as f64;
-    let supported = |count: usize| count as f64 / n >= min_support;
+    // `count / rows >= min_support` is monotone in `count`: find the smallest passing count once (same float test).
+    let rows = present.nrows();
+    let min_count = (0..=rows).find(|&c| c as f64 / n >= min_support).unwrap_or(rows + 1);
+    let supported = |count: usize| count >= min_count;
     let (bits, words) = item_bitsets(present);
 
     let mut result = Vec::new();

@@ -190,6 +190,10 @@ fn edge_cases() {
     .unwrap();
     assert_eq!(result.itemsets.len(), 2);
     assert!(result.rules.is_empty());
+    // A header without rows: nothing is frequent.
+    let empty = parse_items_csv("a,b\n").unwrap();
+    let result = run_rules(empty.present.view(), &empty.items, &RulesParams::default()).unwrap();
+    assert!(result.itemsets.is_empty() && result.rules.is_empty());
     // Bad parameters.
     for bad in [0.0, -0.1, 1.5, f64::NAN] {
         assert!(matches!(
