@@ -164,6 +164,16 @@ pub struct RulesResult {
     pub rules: Vec<Rule>,
 }
 
+fn check_apriori_params(min_support: f64, max_len: Option<usize>) -> Result<()> {
+    if max_len == Some(0) {
+        return Err(AnalyticsError::InvalidInput {
+            field: "max_len".into(),
+            reason: "must be at least 1".into(),
+        });
+    }
+    check_min_support(min_support)
+}
+
 fn check_min_support(min_support: f64) -> Result<()> {
     if !(min_support > 0.0 && min_support <= 1.0) {
         return Err(AnalyticsError::InvalidInput {
@@ -174,35 +184,59 @@ fn check_min_support(min_support: f64) -> Result<()> {
     Ok(())
 }
 
-/// Transactions of each item as a bitset over rows (`words` u64 per item, flat).
-fn item_bitsets(present: ArrayView2<bool>) -> (Vec<u64>, usize) {
-    let (rows, items) = present.dim();
-    let words = rows.div_ceil(64).max(1);
-    let mut bits = vec![0u64; words * items];
-    for ((t, k), &p) in present.indexed_iter() {
-        if p {
-            bits[k * words + t / 64] |= 1u64 << (t % 64);
+/// The table as one bitset per item (`words` u64 per item, flat) plus `count / rows` for every possible count, so
+/// supports are table look-ups with exactly the value of the division.
+struct Bitsets {
+    bits: Vec<u64>,
+    words: usize,
+    rows: usize,
+    items: usize,
+    support_of_count: Vec<f64>,
+}
+
+impl Bitsets {
+    fn new(present: ArrayView2<bool>) -> Self {
+        let (rows, items) = present.dim();
+        let words = rows.div_ceil(64).max(1);
+        let mut bits = vec![0u64; words * items];
+        for (t, row) in present.outer_iter().enumerate() {
+            let (word, bit) = (t / 64, 1u64 << (t % 64));
+            for (k, &p) in row.iter().enumerate() {
+                if p {
+                    bits[k * words + word] |= bit;
+                }
+            }
+        }
+        let n = rows as f64;
+        Bitsets {
+            bits,
+            words,
+            rows,
+            items,
+            support_of_count: (0..=rows).map(|c| c as f64 / n).collect(),
         }
     }
-    (bits, words)
+
+    fn item(&self, k: usize) -> &[u64] {
+        &self.bits[k * self.words..(k + 1) * self.words]
+    }
 }
 
 /// mlxtend `apriori(df, min_support, use_colnames=False, max_len)`: frequent itemsets of the `rows × items` 0/1
 /// table, in mlxtend's order (by size, then lexicographic column indices).
 pub fn apriori(present: ArrayView2<bool>, min_support: f64, max_len: Option<usize>) -> Result<Vec<FrequentItemset>> {
-    check_min_support(min_support)?;
-    if max_len == Some(0) {
-        return Err(AnalyticsError::InvalidInput {
-            field: "max_len".into(),
-            reason: "must be at least 1".into(),
-        });
-    }
-    let n = present.nrows() as f64;
+    check_apriori_params(min_support, max_len)?;
+    Ok(apriori_on(&Bitsets::new(present), min_support, max_len))
+}
+
+fn apriori_on(table: &Bitsets, min_support: f64, max_len: Option<usize>) -> Vec<FrequentItemset> {
+    let words = table.words;
+    let support = |count: usize| table.support_of_count[count];
     // `count / rows >= min_support` is monotone in `count`: find the smallest passing count once (same float test).
-    let rows = present.nrows();
-    let min_count = (0..=rows).find(|&c| c as f64 / n >= min_support).unwrap_or(rows + 1);
+    let min_count = (0..=table.rows)
+        .find(|&c| support(c) >= min_support)
+        .unwrap_or(table.rows + 1);
     let supported = |count: usize| count >= min_count;
-    let (bits, words) = item_bitsets(present);
 
     let mut result = Vec::new();
     // The current level, flat: itemset `x` is `items[x*size..][..size]` with transactions `sets[x*words..][..words]`,
@@ -210,14 +244,14 @@ pub fn apriori(present: ArrayView2<bool>, min_support: f64, max_len: Option<usiz
     let mut size = 1;
     let mut items: Vec<usize> = Vec::new();
     let mut sets: Vec<u64> = Vec::new();
-    for k in 0..present.ncols() {
-        let b = &bits[k * words..(k + 1) * words];
+    for k in 0..table.items {
+        let b = table.item(k);
         let count = popcount(b);
         if supported(count) {
             result.push(FrequentItemset {
                 items: vec![k],
                 count,
-                support: count as f64 / n,
+                support: support(count),
             });
             items.push(k);
             sets.extend_from_slice(b);
@@ -252,7 +286,7 @@ pub fn apriori(present: ArrayView2<bool>, min_support: f64, max_len: Option<usiz
                     result.push(FrequentItemset {
                         items: candidate.clone(),
                         count,
-                        support: count as f64 / n,
+                        support: support(count),
                     });
                     next_items.extend_from_slice(&candidate);
                     next_sets.extend_from_slice(&joint);
@@ -263,7 +297,7 @@ pub fn apriori(present: ArrayView2<bool>, min_support: f64, max_len: Option<usiz
         sets = next_sets;
         size += 1;
     }
-    Ok(result)
+    result
 }
 
 fn popcount(bits: &[u64]) -> usize {
@@ -339,10 +373,15 @@ pub fn association_rules(
     metric: RuleMetric,
     min_threshold: f64,
 ) -> Result<Vec<Rule>> {
-    if items.len() != present.ncols() {
+    check_rule_inputs(present.ncols(), items, itemsets)?;
+    Ok(rules_on(&Bitsets::new(present), items, itemsets, metric, min_threshold))
+}
+
+fn check_rule_inputs(n_columns: usize, items: &[String], itemsets: &[FrequentItemset]) -> Result<()> {
+    if items.len() != n_columns {
         return Err(AnalyticsError::InvalidInput {
             field: "items".into(),
-            reason: format!("{} names for {} item columns", items.len(), present.ncols()),
+            reason: format!("{} names for {} item columns", items.len(), n_columns),
         });
     }
     if let Some(bad) = itemsets.iter().flat_map(|s| &s.items).find(|&&k| k >= items.len()) {
@@ -361,8 +400,18 @@ pub fn association_rules(
             ),
         });
     }
-    let (bits, words) = item_bitsets(present);
-    let n = present.nrows() as f64;
+    Ok(())
+}
+
+fn rules_on(
+    table: &Bitsets,
+    items: &[String],
+    itemsets: &[FrequentItemset],
+    metric: RuleMetric,
+    min_threshold: f64,
+) -> Vec<Rule> {
+    let (bits, words) = (&table.bits, table.words);
+    let n = table.rows as f64;
     let names = |set: &[usize]| set.iter().map(|&k| items[k].clone()).collect::<Vec<_>>();
     let mut rules = Vec::new();
     // Antecedent masks (bit p = position p in the itemset) in rule order, per itemset size: decreasing antecedent
@@ -400,7 +449,7 @@ pub fn association_rules(
                 subset_bits[mask * words + w] = v;
                 count += v.count_ones() as usize;
             }
-            subset_support[mask] = count as f64 / n;
+            subset_support[mask] = table.support_of_count[count];
         }
         for &a_mask in &orders[k] {
             let s_a = subset_support[a_mask];
@@ -437,7 +486,7 @@ pub fn association_rules(
             });
         }
     }
-    Ok(rules)
+    rules
 }
 
 /// Frequent itemsets and association rules of a `rows × items` 0/1 table (`items` names the columns).
@@ -454,8 +503,11 @@ pub fn run_rules(present: ArrayView2<bool>, items: &[String], params: &RulesPara
             reason: "is NaN".into(),
         });
     }
-    let frequent = apriori(present, params.min_support, params.max_len)?;
-    let rules = association_rules(present, items, &frequent, params.metric, params.min_threshold)?;
+    check_apriori_params(params.min_support, params.max_len)?;
+    let table = Bitsets::new(present);
+    let frequent = apriori_on(&table, params.min_support, params.max_len);
+    check_rule_inputs(present.ncols(), items, &frequent)?;
+    let rules = rules_on(&table, items, &frequent, params.metric, params.min_threshold);
     let itemsets = frequent
         .iter()
         .map(|s| Itemset {
