@@ -46,6 +46,9 @@
 //! (too many conditions for the series length). Tigramite instead returns a NaN p-value there, which in PC1 silently
 //! drops every remaining parent; this port refuses rather than return that.
 
+// Matrix code indexes several `[i][j][tau]` arrays at once; index loops are the clearest form here.
+#![allow(clippy::needless_range_loop)]
+
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -329,7 +332,7 @@ impl LaggedGram {
                 }
                 if r == c {
                     // Relative pivot check: a standardised column has G_rr = T_eff.
-                    if !(s > COLLINEAR * self.t_eff as f64) {
+                    if s.is_nan() || s <= COLLINEAR * self.t_eff as f64 {
                         return Err(collinear());
                     }
                     l[r * m + r] = s.sqrt();
@@ -461,8 +464,12 @@ fn pc_single(
                 }
                 let current = val_min[parent].unwrap_or(f64::INFINITY);
                 // Python's min(|val|, current): keeps `current` unless |val| is smaller.
-                val_min[parent] = Some(if test.val.abs() < current { test.val.abs() } else { current });
-                if !(test.p <= pc_alpha) {
+                val_min[parent] = Some(if test.val.abs() < current {
+                    test.val.abs()
+                } else {
+                    current
+                });
+                if test.p.is_nan() || test.p > pc_alpha {
                     nonsig.push(parent);
                     break;
                 }
@@ -531,15 +538,16 @@ fn validate(data: ArrayView2<f64>, params: &PcmciParams) -> Result<()> {
     if let Some(((row, var), v)) = data.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(invalid(
             "data",
-            format!(
-                "row {row}, variable {var} is {v}: PCMCI needs a value for every day (fill or drop missing days)"
-            ),
+            format!("row {row}, variable {var} is {v}: PCMCI needs a value for every day (fill or drop missing days)"),
         ));
     }
     let needed = 2 * params.tau_max + 3;
     if t < needed {
         return Err(AnalyticsError::InsufficientData {
-            reason: format!("PCMCI with tau_max = {} needs at least {needed} rows, got {t}", params.tau_max),
+            reason: format!(
+                "PCMCI with tau_max = {} needs at least {needed} rows, got {t}",
+                params.tau_max
+            ),
         });
     }
     Ok(())
@@ -732,10 +740,10 @@ mod tests {
     #[test]
     fn bh_matches_hand_computation() {
         // Four lagged p-values 0.01, 0.04, 0.03, 0.5 (plus the excluded lag-0 diagonal).
-        let p = vec![vec![vec![1.0, 0.01, 0.04], vec![0.2, 0.03, 0.5]], vec![
-            vec![0.2, 0.6, 0.7],
-            vec![1.0, 0.8, 0.9],
-        ]];
+        let p = vec![
+            vec![vec![1.0, 0.01, 0.04], vec![0.2, 0.03, 0.5]],
+            vec![vec![0.2, 0.6, 0.7], vec![1.0, 0.8, 0.9]],
+        ];
         let q = fdr_bh(&p, true);
         // Sorted lagged p: 0.01, 0.03, 0.04, 0.5, 0.6, 0.7, 0.8, 0.9 (m = 8); q_k = min_{l >= k} p_l / (l / m).
         assert_eq!(q[0][0][1], 0.01 / (1.0 / 8.0));

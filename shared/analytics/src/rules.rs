@@ -1,6 +1,7 @@
 //! Association rules over daily 0/1 items: a pure-Rust port of mlxtend 0.25 `apriori` + `association_rules`.
 //!
-//! * Frequent itemsets: level-wise Apriori (join + prune exactly like mlxtend's `_apriori_gen`), support =
+//! * Frequent itemsets: level-wise Apriori (mlxtend's `_apriori_gen` join of itemsets sharing all but their last
+//!   item; its prune step is implied by the support test), support =
 //!   `count as f64 / rows as f64`, kept when `support >= min_support`. Support counting uses one bitset per item
 //!   (`u64` words over transactions); each candidate's transactions are the AND of its two parents' bitsets.
 //! * Rules: for every frequent itemset with at least two items, every non-empty proper subset is an antecedent and the
@@ -15,9 +16,9 @@
 //! * rules grouped by their itemset in itemset order, then antecedents of decreasing size, then antecedent
 //!   combinations in lexicographic column order (mlxtend's loop order with sets iterated in column order).
 //!
-//! No frequent itemsets (or no rows) gives empty lists, not an error.
+//! No frequent itemsets (or no rows) gives empty lists, not an error. A frequent itemset of more than 24 items (over
+//! 16 million rules) is refused with `InvalidInput`: raise `min_support` or set `max_len`.
 
-use std::collections::HashSet;
 use std::str::FromStr;
 
 use ndarray::ArrayView2;
@@ -163,6 +164,16 @@ pub struct RulesResult {
     pub rules: Vec<Rule>,
 }
 
+fn check_apriori_params(min_support: f64, max_len: Option<usize>) -> Result<()> {
+    if max_len == Some(0) {
+        return Err(AnalyticsError::InvalidInput {
+            field: "max_len".into(),
+            reason: "must be at least 1".into(),
+        });
+    }
+    check_min_support(min_support)
+}
+
 fn check_min_support(min_support: f64) -> Result<()> {
     if !(min_support > 0.0 && min_support <= 1.0) {
         return Err(AnalyticsError::InvalidInput {
@@ -173,135 +184,167 @@ fn check_min_support(min_support: f64) -> Result<()> {
     Ok(())
 }
 
-/// Transactions of each item as a bitset over rows.
-fn item_bitsets(present: ArrayView2<bool>) -> Vec<Vec<u64>> {
-    let (rows, items) = present.dim();
-    let words = rows.div_ceil(64);
-    let mut bits = vec![vec![0u64; words]; items];
-    for ((t, k), &p) in present.indexed_iter() {
-        if p {
-            bits[k][t / 64] |= 1u64 << (t % 64);
+/// The table as one bitset per item (`words` u64 per item, flat) plus `count / rows` for every possible count, so
+/// supports are table look-ups with exactly the value of the division.
+struct Bitsets {
+    bits: Vec<u64>,
+    words: usize,
+    rows: usize,
+    items: usize,
+    support_of_count: Vec<f64>,
+}
+
+impl Bitsets {
+    fn new(present: ArrayView2<bool>) -> Self {
+        let (rows, items) = present.dim();
+        let words = rows.div_ceil(64).max(1);
+        let mut bits = vec![0u64; words * items];
+        for (t, row) in present.outer_iter().enumerate() {
+            let (word, bit) = (t / 64, 1u64 << (t % 64));
+            for (k, &p) in row.iter().enumerate() {
+                if p {
+                    bits[k * words + word] |= bit;
+                }
+            }
+        }
+        let n = rows as f64;
+        Bitsets {
+            bits,
+            words,
+            rows,
+            items,
+            support_of_count: (0..=rows).map(|c| c as f64 / n).collect(),
         }
     }
-    bits
+
+    fn item(&self, k: usize) -> &[u64] {
+        &self.bits[k * self.words..(k + 1) * self.words]
+    }
 }
 
 /// mlxtend `apriori(df, min_support, use_colnames=False, max_len)`: frequent itemsets of the `rows × items` 0/1
 /// table, in mlxtend's order (by size, then lexicographic column indices).
 pub fn apriori(present: ArrayView2<bool>, min_support: f64, max_len: Option<usize>) -> Result<Vec<FrequentItemset>> {
-    check_min_support(min_support)?;
-    if max_len == Some(0) {
-        return Err(AnalyticsError::InvalidInput {
-            field: "max_len".into(),
-            reason: "must be at least 1".into(),
-        });
-    }
-    let rows = present.nrows();
-    let n = rows as f64;
-    let supported = |count: usize| count as f64 / n >= min_support;
-    let bits = item_bitsets(present);
+    check_apriori_params(min_support, max_len)?;
+    Ok(apriori_on(&Bitsets::new(present), min_support, max_len))
+}
+
+fn apriori_on(table: &Bitsets, min_support: f64, max_len: Option<usize>) -> Vec<FrequentItemset> {
+    let words = table.words;
+    let support = |count: usize| table.support_of_count[count];
+    // `count / rows >= min_support` is monotone in `count`: find the smallest passing count once (same float test).
+    let min_count = (0..=table.rows)
+        .find(|&c| support(c) >= min_support)
+        .unwrap_or(table.rows + 1);
+    let supported = |count: usize| count >= min_count;
 
     let mut result = Vec::new();
-    // The current level: (items, bitset), sorted lexicographically by items.
-    let mut level: Vec<(Vec<usize>, Vec<u64>)> = Vec::new();
-    for (k, b) in bits.iter().enumerate() {
+    // The current level, flat: itemset `x` is `items[x*size..][..size]` with transactions `sets[x*words..][..words]`,
+    // sorted lexicographically by items.
+    let mut size = 1;
+    let mut items: Vec<usize> = Vec::new();
+    let mut sets: Vec<u64> = Vec::new();
+    for k in 0..table.items {
+        let b = table.item(k);
         let count = popcount(b);
         if supported(count) {
             result.push(FrequentItemset {
                 items: vec![k],
                 count,
-                support: count as f64 / n,
+                support: support(count),
             });
-            level.push((vec![k], b.clone()));
+            items.push(k);
+            sets.extend_from_slice(b);
         }
     }
-    let mut size = 1;
-    while !level.is_empty() && max_len.is_none_or(|m| size < m) {
-        let known: HashSet<&[usize]> = level.iter().map(|(items, _)| items.as_slice()).collect();
-        let mut next: Vec<(Vec<usize>, Vec<u64>)> = Vec::new();
-        for (i, (a, bits_a)) in level.iter().enumerate() {
-            let prefix = &a[..size - 1];
-            for (b, bits_b) in &level[i + 1..] {
-                if &b[..size - 1] != prefix {
+    let mut candidate = Vec::new();
+    let mut joint = vec![0u64; words];
+    while !items.is_empty() && max_len.is_none_or(|m| size < m) {
+        let len = items.len() / size;
+        let item_of = |x: usize| &items[x * size..(x + 1) * size];
+        let mut next_items = Vec::new();
+        let mut next_sets = Vec::new();
+        for i in 0..len {
+            let a = item_of(i);
+            for j in i + 1..len {
+                let b = item_of(j);
+                if a[..size - 1] != b[..size - 1] {
                     break;
                 }
-                let mut candidate = a.clone();
+                candidate.clear();
+                candidate.extend_from_slice(a);
                 candidate.push(b[size - 1]);
-                // Prune: every subset dropping one of the first size-1 items must be frequent.
-                let mut subset = Vec::with_capacity(size);
-                let all_frequent = (0..size - 1).all(|drop| {
-                    subset.clear();
-                    subset.extend(candidate.iter().enumerate().filter(|&(x, _)| x != drop).map(|(_, &v)| v));
-                    known.contains(subset.as_slice())
-                });
-                if !all_frequent {
-                    continue;
+                // mlxtend's prune step (every (size)-subset frequent) is skipped: a candidate it would prune has an
+                // infrequent subset, so its own count fails the support test below just the same.
+                let (sa, sb) = (&sets[i * words..(i + 1) * words], &sets[j * words..(j + 1) * words]);
+                let mut count = 0;
+                for ((o, x), y) in joint.iter_mut().zip(sa).zip(sb) {
+                    *o = x & y;
+                    count += o.count_ones() as usize;
                 }
-                let joint: Vec<u64> = bits_a.iter().zip(bits_b).map(|(x, y)| x & y).collect();
-                let count = popcount(&joint);
                 if supported(count) {
-                    next.push((candidate, joint));
+                    result.push(FrequentItemset {
+                        items: candidate.clone(),
+                        count,
+                        support: support(count),
+                    });
+                    next_items.extend_from_slice(&candidate);
+                    next_sets.extend_from_slice(&joint);
                 }
             }
         }
-        for (items, joint) in &next {
-            let count = popcount(joint);
-            result.push(FrequentItemset {
-                items: items.clone(),
-                count,
-                support: count as f64 / n,
-            });
-        }
-        level = next;
+        items = next_items;
+        sets = next_sets;
         size += 1;
     }
-    Ok(result)
+    result
 }
 
 fn popcount(bits: &[u64]) -> usize {
     bits.iter().map(|w| w.count_ones() as usize).sum()
 }
 
-/// All metrics of the rule A → C from the supports, with mlxtend's formulas and `num_itemsets` = `n`.
-fn rule_metrics(s_ac: f64, s_a: f64, s_c: f64, n: f64) -> [f64; 12] {
-    let confidence = (s_ac * n) / (s_a * n);
-    let lift = confidence / s_c;
-    let representativity = n / n;
-    let leverage = s_ac - s_a * s_c;
-    let conviction = if confidence < 1.0 {
-        (1.0 - s_c) / (1.0 - confidence)
-    } else {
-        f64::INFINITY
-    };
-    let zhang_denominator = f64::max(s_ac * (1.0 - s_a), s_a * (s_c - s_ac));
-    let zhangs_metric = if zhang_denominator == 0.0 {
-        0.0
-    } else {
-        leverage / zhang_denominator
-    };
-    let jaccard = s_ac / (s_a + s_c - s_ac);
-    let certainty_denominator = 1.0 - s_c;
-    let certainty = if certainty_denominator == 0.0 {
-        0.0
-    } else {
-        (confidence - s_c) / certainty_denominator
-    };
-    let confidence_ca = (s_ac * n) / (s_c * n);
-    let kulczynski = (confidence + confidence_ca) / 2.0;
-    [
-        s_a,
-        s_c,
-        s_ac,
-        confidence,
-        lift,
-        representativity,
-        leverage,
-        conviction,
-        zhangs_metric,
-        jaccard,
-        certainty,
-        kulczynski,
-    ]
+/// One metric of the rule A → C from the supports, with mlxtend's formula and `num_itemsets` = `n`.
+#[inline]
+fn metric_value(metric: RuleMetric, s_ac: f64, s_a: f64, s_c: f64, n: f64) -> f64 {
+    let confidence = || (s_ac * n) / (s_a * n);
+    let leverage = || s_ac - s_a * s_c;
+    match metric {
+        RuleMetric::AntecedentSupport => s_a,
+        RuleMetric::ConsequentSupport => s_c,
+        RuleMetric::Support => s_ac,
+        RuleMetric::Confidence => confidence(),
+        RuleMetric::Lift => confidence() / s_c,
+        // (N − disAC)/N with no disabled (missing) cells.
+        RuleMetric::Representativity => 1.0,
+        RuleMetric::Leverage => leverage(),
+        RuleMetric::Conviction => {
+            let c = confidence();
+            if c < 1.0 {
+                (1.0 - s_c) / (1.0 - c)
+            } else {
+                f64::INFINITY
+            }
+        }
+        RuleMetric::ZhangsMetric => {
+            let denominator = f64::max(s_ac * (1.0 - s_a), s_a * (s_c - s_ac));
+            if denominator == 0.0 {
+                0.0
+            } else {
+                leverage() / denominator
+            }
+        }
+        RuleMetric::Jaccard => s_ac / (s_a + s_c - s_ac),
+        RuleMetric::Certainty => {
+            let denominator = 1.0 - s_c;
+            if denominator == 0.0 {
+                0.0
+            } else {
+                (confidence() - s_c) / denominator
+            }
+        }
+        RuleMetric::Kulczynski => (confidence() + (s_ac * n) / (s_c * n)) / 2.0,
+    }
 }
 
 /// Calls `visit` with every combination of `size` positions out of `0..len`, in lexicographic order.
@@ -319,87 +362,131 @@ fn for_each_combination(len: usize, size: usize, mut visit: impl FnMut(&[usize])
     }
 }
 
-/// mlxtend `association_rules(itemsets, num_itemsets, metric, min_threshold)` over the output of [`apriori`];
-/// `num_itemsets` is the number of transactions. Item names come from `items` (indexed by column).
+/// mlxtend `association_rules(itemsets, num_itemsets=rows, metric, min_threshold)` for the output of [`apriori`] on
+/// the same `rows × items` table (`items` names its columns). Antecedent and consequent supports are recounted from
+/// the table's bitsets (`count / rows`, the very values apriori reports, since every subset of a frequent itemset
+/// is frequent).
 pub fn association_rules(
-    itemsets: &[FrequentItemset],
+    present: ArrayView2<bool>,
     items: &[String],
-    num_itemsets: usize,
+    itemsets: &[FrequentItemset],
     metric: RuleMetric,
     min_threshold: f64,
 ) -> Result<Vec<Rule>> {
+    check_rule_inputs(present.ncols(), items, itemsets)?;
+    Ok(rules_on(&Bitsets::new(present), items, itemsets, metric, min_threshold))
+}
+
+fn check_rule_inputs(n_columns: usize, items: &[String], itemsets: &[FrequentItemset]) -> Result<()> {
+    if items.len() != n_columns {
+        return Err(AnalyticsError::InvalidInput {
+            field: "items".into(),
+            reason: format!("{} names for {} item columns", items.len(), n_columns),
+        });
+    }
     if let Some(bad) = itemsets.iter().flat_map(|s| &s.items).find(|&&k| k >= items.len()) {
         return Err(AnalyticsError::InvalidInput {
             field: "itemsets".into(),
-            reason: format!("item index {bad} but only {} item names", items.len()),
+            reason: format!("item index {bad} but only {} items", items.len()),
         });
     }
-    let support_of: std::collections::HashMap<&[usize], f64> =
-        itemsets.iter().map(|s| (s.items.as_slice(), s.support)).collect();
-    let lookup = |set: &[usize]| {
-        support_of.get(set).copied().ok_or_else(|| AnalyticsError::InvalidInput {
+    if let Some(big) = itemsets.iter().find(|s| s.items.len() > 24) {
+        return Err(AnalyticsError::InvalidInput {
             field: "itemsets".into(),
-            reason: format!("the subset {set:?} of a frequent itemset is missing"),
-        })
-    };
+            reason: format!(
+                "an itemset of {} items would give {} rules; raise min_support or set max_len",
+                big.items.len(),
+                (1u64 << big.items.len().min(63)) - 2
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn rules_on(
+    table: &Bitsets,
+    items: &[String],
+    itemsets: &[FrequentItemset],
+    metric: RuleMetric,
+    min_threshold: f64,
+) -> Vec<Rule> {
+    let (bits, words) = (&table.bits, table.words);
+    let n = table.rows as f64;
     let names = |set: &[usize]| set.iter().map(|&k| items[k].clone()).collect::<Vec<_>>();
-    let n = num_itemsets as f64;
     let mut rules = Vec::new();
+    // Antecedent masks (bit p = position p in the itemset) in rule order, per itemset size: decreasing antecedent
+    // size, then lexicographic positions.
+    let mut orders: Vec<Vec<usize>> = Vec::new();
+    // Per itemset: transactions and support of all its subsets, indexed by mask.
+    let mut subset_bits: Vec<u64> = Vec::new();
+    let mut subset_support: Vec<f64> = Vec::new();
     let mut antecedent = Vec::new();
     let mut consequent = Vec::new();
     for set in itemsets.iter().filter(|s| s.items.len() >= 2) {
-        let k = &set.items;
-        for size in (1..k.len()).rev() {
-            let mut failure = None;
-            for_each_combination(k.len(), size, |positions| {
-                if failure.is_some() {
-                    return;
-                }
-                antecedent.clear();
-                consequent.clear();
-                let mut p = positions.iter().peekable();
-                for (x, &item) in k.iter().enumerate() {
-                    if p.peek() == Some(&&x) {
-                        p.next();
-                        antecedent.push(item);
-                    } else {
-                        consequent.push(item);
-                    }
-                }
-                let (s_a, s_c) = match (lookup(&antecedent), lookup(&consequent)) {
-                    (Ok(a), Ok(c)) => (a, c),
-                    (Err(e), _) | (_, Err(e)) => {
-                        failure = Some(e);
-                        return;
-                    }
-                };
-                let m = rule_metrics(set.support, s_a, s_c, n);
-                let rule = Rule {
-                    antecedents: names(&antecedent),
-                    consequents: names(&consequent),
-                    antecedent_support: m[0],
-                    consequent_support: m[1],
-                    support: m[2],
-                    confidence: m[3],
-                    lift: m[4],
-                    representativity: m[5],
-                    leverage: m[6],
-                    conviction: m[7],
-                    zhangs_metric: m[8],
-                    jaccard: m[9],
-                    certainty: m[10],
-                    kulczynski: m[11],
-                };
-                if metric.of(&rule) >= min_threshold {
-                    rules.push(rule);
-                }
-            });
-            if let Some(e) = failure {
-                return Err(e);
+        let k = set.items.len();
+        let full = (1usize << k) - 1;
+        while orders.len() <= k {
+            let len = orders.len();
+            let mut order = Vec::new();
+            for size in (1..len).rev() {
+                for_each_combination(len, size, |positions| {
+                    order.push(positions.iter().map(|&p| 1usize << p).sum());
+                });
             }
+            orders.push(order);
+        }
+        subset_bits.clear();
+        subset_bits.resize((full + 1) * words, u64::MAX);
+        subset_support.clear();
+        subset_support.resize(full + 1, 0.0);
+        for mask in 1..=full {
+            let low = mask.trailing_zeros() as usize;
+            let rest = mask & (mask - 1);
+            let item = set.items[low];
+            let mut count = 0;
+            for w in 0..words {
+                let v = subset_bits[rest * words + w] & bits[item * words + w];
+                subset_bits[mask * words + w] = v;
+                count += v.count_ones() as usize;
+            }
+            subset_support[mask] = table.support_of_count[count];
+        }
+        for &a_mask in &orders[k] {
+            let s_a = subset_support[a_mask];
+            let s_c = subset_support[full ^ a_mask];
+            let score = metric_value(metric, set.support, s_a, s_c, n);
+            if score.is_nan() || score < min_threshold {
+                continue;
+            }
+            let m = RuleMetric::ALL.map(|(which, _)| metric_value(which, set.support, s_a, s_c, n));
+            antecedent.clear();
+            consequent.clear();
+            for (p, &item) in set.items.iter().enumerate() {
+                if a_mask & (1 << p) != 0 {
+                    antecedent.push(item);
+                } else {
+                    consequent.push(item);
+                }
+            }
+            rules.push(Rule {
+                antecedents: names(&antecedent),
+                consequents: names(&consequent),
+                antecedent_support: m[0],
+                consequent_support: m[1],
+                support: m[2],
+                confidence: m[3],
+                lift: m[4],
+                representativity: m[5],
+                leverage: m[6],
+                conviction: m[7],
+                zhangs_metric: m[8],
+                jaccard: m[9],
+                certainty: m[10],
+                kulczynski: m[11],
+            });
         }
     }
-    Ok(rules)
+    rules
 }
 
 /// Frequent itemsets and association rules of a `rows × items` 0/1 table (`items` names the columns).
@@ -416,8 +503,11 @@ pub fn run_rules(present: ArrayView2<bool>, items: &[String], params: &RulesPara
             reason: "is NaN".into(),
         });
     }
-    let frequent = apriori(present, params.min_support, params.max_len)?;
-    let rules = association_rules(&frequent, items, present.nrows(), params.metric, params.min_threshold)?;
+    check_apriori_params(params.min_support, params.max_len)?;
+    let table = Bitsets::new(present);
+    let frequent = apriori_on(&table, params.min_support, params.max_len);
+    check_rule_inputs(present.ncols(), items, &frequent)?;
+    let rules = rules_on(&table, items, &frequent, params.metric, params.min_threshold);
     let itemsets = frequent
         .iter()
         .map(|s| Itemset {
@@ -444,7 +534,10 @@ mod tests {
 
     #[test]
     fn metric_names_parse_both_spellings() {
-        assert_eq!("antecedent support".parse::<RuleMetric>().unwrap(), RuleMetric::AntecedentSupport);
+        assert_eq!(
+            "antecedent support".parse::<RuleMetric>().unwrap(),
+            RuleMetric::AntecedentSupport
+        );
         assert_eq!("zhangs_metric".parse::<RuleMetric>().unwrap(), RuleMetric::ZhangsMetric);
         assert!("accuracy".parse::<RuleMetric>().is_err());
     }

@@ -49,7 +49,10 @@ pub struct ItemTable {
     pub present: Array2<bool>,
 }
 
-fn header_and_rows<'a>(text: &'a str, what: &str) -> Result<(Vec<String>, Vec<(usize, &'a str)>)> {
+/// The header's column names and the non-blank data rows with their 1-based line numbers.
+type HeaderAndRows<'a> = (Vec<String>, Vec<(usize, &'a str)>);
+
+fn header_and_rows<'a>(text: &'a str, what: &str) -> Result<HeaderAndRows<'a>> {
     let mut lines = text
         .lines()
         .enumerate()

@@ -89,7 +89,11 @@ fn check(golden_text: &str, pc_alpha: Option<f64>) {
     for (i, row) in result.graph.iter().enumerate() {
         for (j, cell) in row.iter().enumerate() {
             for (tau, edge) in cell.iter().enumerate() {
-                assert_eq!(edge, golden["graph"][i][j][tau].as_str().unwrap(), "graph[{i}][{j}][{tau}]");
+                assert_eq!(
+                    edge,
+                    golden["graph"][i][j][tau].as_str().unwrap(),
+                    "graph[{i}][{j}][{tau}]"
+                );
             }
         }
     }
@@ -111,12 +115,18 @@ fn check(golden_text: &str, pc_alpha: Option<f64>) {
 
 #[test]
 fn golden_tigramite_pc_alpha_005() {
-    check(include_str!("golden/tigramite_daily_adult001_90d_pcalpha-0.05.json"), Some(0.05));
+    check(
+        include_str!("golden/tigramite_daily_adult001_90d_pcalpha-0.05.json"),
+        Some(0.05),
+    );
 }
 
 #[test]
 fn golden_tigramite_pc_alpha_none() {
-    check(include_str!("golden/tigramite_daily_adult001_90d_pcalpha-None.json"), None);
+    check(
+        include_str!("golden/tigramite_daily_adult001_90d_pcalpha-None.json"),
+        None,
+    );
 }
 
 #[test]
@@ -128,7 +138,15 @@ fn report_serialises_with_cli_field_names() {
     };
     let result = run_pcmci(table.values.view(), &params).unwrap();
     let json = serde_json::to_value(PcmciReport::new(result, table.variables.clone()).unwrap()).unwrap();
-    for key in ["variables", "tau_max", "val_matrix", "p_matrix", "q_matrix", "graph", "links"] {
+    for key in [
+        "variables",
+        "tau_max",
+        "val_matrix",
+        "p_matrix",
+        "q_matrix",
+        "graph",
+        "links",
+    ] {
         assert!(json.get(key).is_some(), "missing {key}");
     }
     let link = &json["links"][0];

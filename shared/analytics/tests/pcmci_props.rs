@@ -38,6 +38,7 @@ fn random_data(seed: u64, t: usize, n: usize) -> Array2<f64> {
     data
 }
 
+#[allow(clippy::needless_range_loop)] // textbook elimination reads best with indices
 /// Solves the normal equations `AᵀA β = Aᵀy` by Gaussian elimination with partial pivoting; returns residuals.
 fn ols_residuals(design: &[Vec<f64>], y: &[f64]) -> Vec<f64> {
     let p = design.len();
@@ -50,7 +51,9 @@ fn ols_residuals(design: &[Vec<f64>], y: &[f64]) -> Vec<f64> {
         m[a][p] = (0..t).map(|r| design[a][r] * y[r]).sum();
     }
     for col in 0..p {
-        let pivot = (col..p).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs())).unwrap();
+        let pivot = (col..p)
+            .max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))
+            .unwrap();
         m.swap(col, pivot);
         for row in 0..p {
             if row != col {
@@ -140,11 +143,7 @@ fn planted_lagged_links_are_found() {
         assert!(result.q_matrix[i][j][tau] >= result.p_matrix[i][j][tau]);
     }
     // Variable 3 is pure noise: at alpha 0.01 it should have (almost) no links.
-    let noise_links = result
-        .links()
-        .iter()
-        .filter(|l| l.cause == 3 || l.effect == 3)
-        .count();
+    let noise_links = result.links().iter().filter(|l| l.cause == 3 || l.effect == 3).count();
     assert!(noise_links <= 1, "{noise_links} spurious links at variable 3");
     // Lag-0 matrices are symmetric after symmetrisation; graph marks match.
     for i in 0..4 {
@@ -177,7 +176,10 @@ fn one_variable_and_tau_min() {
     assert_eq!(result.val_matrix.len(), 1);
     assert_eq!(result.p_matrix[0][0][0], 1.0);
     assert_eq!(result.graph[0][0][0], "");
-    assert_eq!(result.graph[0][0][1], "-->", "x depends on its own lag 1 by construction");
+    assert_eq!(
+        result.graph[0][0][1], "-->",
+        "x depends on its own lag 1 by construction"
+    );
     assert_eq!(result.optimal_pc_alpha.as_ref().unwrap().len(), 1);
 
     let data = random_data(4, 80, 3);
@@ -210,7 +212,10 @@ fn too_short_nan_and_bad_parameters_are_clear_errors() {
             ..PcmciParams::default()
         },
     );
-    assert!(matches!(short, Err(AnalyticsError::InsufficientData { .. })), "{short:?}");
+    assert!(
+        matches!(short, Err(AnalyticsError::InsufficientData { .. })),
+        "{short:?}"
+    );
     // Many variables and lags on a short series: an MCI test runs out of degrees of freedom.
     let wide = random_data(6, 20, 6);
     let dof = run_pcmci(

@@ -17,7 +17,12 @@ fn num(v: &Value) -> f64 {
 }
 
 fn names(v: &Value) -> Vec<String> {
-    let mut out: Vec<String> = v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect();
+    let mut out: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
     out.sort();
     out
 }
@@ -53,7 +58,13 @@ fn golden_mlxtend_itemsets_and_rules() {
         assert_eq!(sorted(&got.items), names(&want["itemset"]));
         let err = (got.support - num(&want["support"])).abs();
         max_err = max_err.max(err);
-        assert!(err <= TOL, "support {:?}: {} vs {}", got.items, got.support, want["support"]);
+        assert!(
+            err <= TOL,
+            "support {:?}: {} vs {}",
+            got.items,
+            got.support,
+            want["support"]
+        );
     }
 
     // Rules: the golden file sorts rules; match each golden rule to ours by (antecedents, consequents).

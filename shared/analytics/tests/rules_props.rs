@@ -28,7 +28,11 @@ fn random_table(seed: u64, rows: usize, items: usize) -> Array2<bool> {
     for t in 0..rows {
         let good = rng.unit() < 0.5;
         for k in 0..items {
-            let p = if good { (probs[k] + 0.3).min(0.95) } else { probs[k] * 0.5 };
+            let p = if good {
+                (probs[k] + 0.3).min(0.95)
+            } else {
+                probs[k] * 0.5
+            };
             table[[t, k]] = rng.unit() < p;
         }
     }
@@ -36,7 +40,9 @@ fn random_table(seed: u64, rows: usize, items: usize) -> Array2<bool> {
 }
 
 fn brute_support(table: &Array2<bool>, set: &[usize]) -> usize {
-    (0..table.nrows()).filter(|&t| set.iter().all(|&k| table[[t, k]])).count()
+    (0..table.nrows())
+        .filter(|&t| set.iter().all(|&k| table[[t, k]]))
+        .count()
 }
 
 #[test]
@@ -118,7 +124,10 @@ fn rules_metrics_follow_their_definitions_and_cover_all_splits() {
         assert!(close(r.kulczynski, 0.5 * (s_ac / s_a + s_ac / s_c)));
         assert!(close(r.certainty, (conf - s_c) / (1.0 - s_c)));
         let lev = s_ac - s_a * s_c;
-        assert!(close(r.zhangs_metric, lev / f64::max(s_ac * (1.0 - s_a), s_a * (s_c - s_ac))));
+        assert!(close(
+            r.zhangs_metric,
+            lev / f64::max(s_ac * (1.0 - s_a), s_a * (s_c - s_ac))
+        ));
     }
     // Filtering by another metric keeps exactly the rules meeting the threshold.
     let lifted = run_rules(
@@ -181,6 +190,10 @@ fn edge_cases() {
     .unwrap();
     assert_eq!(result.itemsets.len(), 2);
     assert!(result.rules.is_empty());
+    // A header without rows: nothing is frequent.
+    let empty = parse_items_csv("a,b\n").unwrap();
+    let result = run_rules(empty.present.view(), &empty.items, &RulesParams::default()).unwrap();
+    assert!(result.itemsets.is_empty() && result.rules.is_empty());
     // Bad parameters.
     for bad in [0.0, -0.1, 1.5, f64::NAN] {
         assert!(matches!(
