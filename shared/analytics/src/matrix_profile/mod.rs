@@ -15,6 +15,7 @@
 mod grid;
 mod stump;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 pub use grid::{infer_interval, regular_grid, RegularGrid};
@@ -171,26 +172,30 @@ pub fn stump_with(t: &[f64], m: usize, options: &StumpOptions) -> Result<MatrixP
     let corr = self_join(&stats, excl_zone, options.reseed_every);
     let l = stats.len();
     let two_m = 2.0 * m as f64;
-    let mut profile = Vec::with_capacity(l);
-    let mut index = Vec::with_capacity(l);
-    for x in 0..l {
-        let (rl, il, rr, ir) = (corr.rho_left[x], corr.idx_left[x], corr.rho_right[x], corr.idx_right[x]);
-        let take_left = if rl != rr {
-            rl > rr
-        } else {
-            // Tie: the nearer neighbour, the left one at equal offsets (stumpy's traversal order).
-            il >= 0 && (ir < 0 || (x as i64 - il) <= (ir - x as i64))
-        };
-        let (rho, idx) = if take_left { (rl, il) } else { (rr, ir) };
-        if idx < 0 {
-            profile.push(f64::INFINITY);
-            index.push(-1);
-        } else {
-            let p_norm = (two_m * (1.0 - rho)).abs();
-            profile.push(if p_norm < P_NORM_THRESHOLD { 0.0 } else { p_norm.sqrt() });
-            index.push(idx);
-        }
-    }
+    // The traversal chose the neighbours; their correlations are recomputed directly (O(n·m)), so the reported
+    // distances carry no drift of the covariance recurrence, and I picks the better side by the exact values.
+    let exact = |x: usize, idx: i64| if idx < 0 { f64::NEG_INFINITY } else { stats.pearson(x, idx as usize) };
+    let (profile, index): (Vec<f64>, Vec<i64>) = (0..l)
+        .into_par_iter()
+        .with_min_len(512)
+        .map(|x| {
+            let (il, ir) = (corr.idx_left[x], corr.idx_right[x]);
+            let (rl, rr) = (exact(x, il), exact(x, ir));
+            let take_left = if rl != rr {
+                rl > rr
+            } else {
+                // Tie: the nearer neighbour, the left one at equal offsets (stumpy's traversal order).
+                il >= 0 && (ir < 0 || (x as i64 - il) <= (ir - x as i64))
+            };
+            let (rho, idx) = if take_left { (rl, il) } else { (rr, ir) };
+            if idx < 0 {
+                (f64::INFINITY, -1)
+            } else {
+                let p_norm = (two_m * (1.0 - rho)).abs();
+                (if p_norm < P_NORM_THRESHOLD { 0.0 } else { p_norm.sqrt() }, idx)
+            }
+        })
+        .unzip();
     Ok(MatrixProfile {
         n: t.len(),
         m,
@@ -252,7 +257,6 @@ fn blank(values: &mut [f64], idx: usize, excl_zone: usize, fill: f64) {
 
 /// MASS distance profile of window `q` against every window (stumpy `core.mass` with `query_idx = q`).
 fn distance_profile(stats: &WindowStats, q: usize) -> Vec<f64> {
-    use rayon::prelude::*;
     let m = stats.m;
     let mf = m as f64;
     let l = stats.len();

@@ -11,7 +11,7 @@ const LANES: usize = 32;
 /// are finite and which are constant (peak-to-peak 0), plus the `m − 1` window terms of the covariance recurrence.
 pub(crate) struct WindowStats {
     pub m: usize,
-    /// Series with NaN/±inf replaced by 0 (as stumpy does after flagging them).
+    /// Series with NaN/±inf filled in ([`fill_missing`]); only windows flagged finite are ever used.
     pub tz: Vec<f64>,
     pub mean: Vec<f64>,
     pub std: Vec<f64>,
@@ -23,7 +23,7 @@ impl WindowStats {
     pub fn new(t: &[f64], m: usize) -> Self {
         let n = t.len();
         let l = n + 1 - m;
-        let tz: Vec<f64> = t.iter().map(|&v| if v.is_finite() { v } else { 0.0 }).collect();
+        let tz = fill_missing(t);
         // Windows touching a non-finite value: prefix count of non-finite readings.
         let mut bad_prefix = vec![0u32; n + 1];
         // Windows that are constant: prefix count of positions where the value changes (t[k] != t[k+1]).
@@ -61,6 +61,59 @@ impl WindowStats {
         let a = &self.tz[x..x + self.m];
         let b = &self.tz[y..y + self.m];
         a.iter().zip(b).map(|(&p, &q)| (p - mx) * (q - my)).sum::<f64>() / self.m as f64
+    }
+}
+
+/// The series with non-finite values replaced by linear interpolation between the neighbouring finite values
+/// (constant extension at the ends; all zeros if nothing is finite). Windows touching a filled value are excluded
+/// anyway; the filler only keeps the terms of the covariance recurrence small across gaps (stumpy fills with 0,
+/// which makes the recurrence step over jumps of the size of the glucose values and adds rounding drift).
+fn fill_missing(t: &[f64]) -> Vec<f64> {
+    let mut out = t.to_vec();
+    let mut prev: Option<usize> = None;
+    let mut k = 0;
+    while k < out.len() {
+        if out[k].is_finite() {
+            prev = Some(k);
+            k += 1;
+            continue;
+        }
+        let end = (k..out.len()).find(|&e| out[e].is_finite());
+        match (prev, end) {
+            (Some(p), Some(e)) => {
+                let (a, b) = (out[p], out[e]);
+                for q in k..e {
+                    out[q] = a + (b - a) * ((q - p) as f64 / (e - p) as f64);
+                }
+            }
+            (Some(p), None) => {
+                let v = out[p];
+                out[k..].fill(v);
+            }
+            (None, Some(e)) => {
+                let v = out[e];
+                out[k..e].fill(v);
+            }
+            (None, None) => out.fill(0.0),
+        }
+        k = end.unwrap_or(out.len());
+    }
+    out
+}
+
+impl WindowStats {
+    /// Pearson correlation of windows `x` and `y` computed directly (stumpy's rules for constant windows; NaN if
+    /// either touches a missing value).
+    pub fn pearson(&self, x: usize, y: usize) -> f64 {
+        if !self.finite[x] || !self.finite[y] {
+            f64::NAN
+        } else if self.constant[x] && self.constant[y] {
+            1.0
+        } else if self.constant[x] || self.constant[y] {
+            0.5
+        } else {
+            (self.cov(x, y) / (self.std[x] * self.std[y])).min(1.0)
+        }
     }
 }
 
