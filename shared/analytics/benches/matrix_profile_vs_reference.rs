@@ -19,7 +19,10 @@ use glucolens_analytics::matrix_profile::{infer_interval, regular_grid, stump};
 const CHILD_ENV: &str = "GLUCOLENS_MP_BENCH_CHILD";
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn vm_hwm_mb() -> f64 {
@@ -112,7 +115,11 @@ fn run_ours(file: &Path, m: usize, repeats: usize) -> (f64, f64, usize) {
         .env(CHILD_ENV, spec)
         .output()
         .expect("re-running the bench binary");
-    assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().last().unwrap();
     let f: Vec<&str> = line.split_whitespace().collect();
@@ -169,13 +176,27 @@ fn main() {
 
     let cases: Vec<(String, PathBuf, usize, usize)> = vec![
         ("90d golden, m=288".into(), golden, 288, ref_repeats),
-        ("365d synthetic, m=288".into(), synthetic.clone(), 288, ref_repeats.min(1)),
+        (
+            "365d synthetic, m=288".into(),
+            synthetic.clone(),
+            288,
+            ref_repeats.min(1),
+        ),
     ];
     let mut rows = Vec::new();
     for (name, file, m, rr) in cases {
         let (ours_s, ours_rss, n) = run_ours(&file, m, repeats);
-        let reference = if python_ok { run_reference(&python, &file, m, rr) } else { None };
-        rows.push(Row { case: format!("{name} (n={n})"), ours_s, ours_rss, reference });
+        let reference = if python_ok {
+            run_reference(&python, &file, m, rr)
+        } else {
+            None
+        };
+        rows.push(Row {
+            case: format!("{name} (n={n})"),
+            ours_s,
+            ours_rss,
+            reference,
+        });
     }
     let _ = std::fs::remove_file(&synthetic);
 

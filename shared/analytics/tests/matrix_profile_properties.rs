@@ -35,7 +35,11 @@ fn random_series(rng: &mut Rng, n: usize, m: usize) -> Vec<f64> {
         if r < 0.08 {
             // constant stretch, sometimes at the floor so different stretches share the value
             let len = m + rng.below(2 * m);
-            let v = if rng.next() < 0.5 { 39.0 } else { (level * 10.0f64).round() / 10.0 };
+            let v = if rng.next() < 0.5 {
+                39.0
+            } else {
+                (level * 10.0f64).round() / 10.0
+            };
             t.extend(std::iter::repeat_n(v, len));
         } else if r < 0.12 {
             let len = 1 + rng.below(m);
@@ -215,7 +219,7 @@ fn all_constant_series_is_distance_zero_to_the_nearest_window() {
     for x in 0..n - m + 1 {
         assert_eq!(mp.profile[x], 0.0);
         let left = x.checked_sub(ez + 1).map_or(-1, |v| v as i64);
-        let right = if x + ez + 1 <= n - m { (x + ez + 1) as i64 } else { -1 };
+        let right = if x + ez < n - m { (x + ez + 1) as i64 } else { -1 };
         assert_eq!(mp.left_index[x], left, "left[{x}]");
         assert_eq!(mp.right_index[x], right, "right[{x}]");
         // nearest; the left one at equal offsets
@@ -241,8 +245,11 @@ fn rejects_bad_windows_and_series_without_a_full_window() {
     assert!(matches!(stump(&t, 11), Err(AnalyticsError::InvalidInput { .. })));
     assert!(matches!(stump(&t, 2), Err(AnalyticsError::InvalidInput { .. })));
     assert!(matches!(stump(&t, 0), Err(AnalyticsError::InvalidInput { .. })));
-    assert!(matches!(stump(&[f64::NAN; 50], 5), Err(AnalyticsError::InsufficientData { .. })));
-    let mut gappy = vec![1.0, 2.0, 3.0, f64::NAN].repeat(10);
+    assert!(matches!(
+        stump(&[f64::NAN; 50], 5),
+        Err(AnalyticsError::InsufficientData { .. })
+    ));
+    let mut gappy = [1.0, 2.0, 3.0, f64::NAN].repeat(10);
     gappy[0] = 5.0;
     assert!(matches!(stump(&gappy, 4), Err(AnalyticsError::InsufficientData { .. })));
     assert!(stump(&t, 10).is_ok(), "n = m is allowed (one window, no neighbour)");
@@ -302,13 +309,18 @@ fn motifs_start_with_the_candidate_and_respect_the_exclusion_zone() {
         }
     }
     // the first motif is the window with the smallest profile value
-    let best = (0..mp.profile.len()).min_by(|&a, &b| mp.profile[a].total_cmp(&mp.profile[b])).unwrap();
+    let best = (0..mp.profile.len())
+        .min_by(|&a, &b| mp.profile[a].total_cmp(&mp.profile[b]))
+        .unwrap();
     assert_eq!(found[0].indices[0], best as i64);
 }
 
 fn point(minutes: i64, v: f64) -> CgmPoint {
     let start = DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z").unwrap();
-    CgmPoint { time: start + Duration::minutes(minutes), mg_dl: v }
+    CgmPoint {
+        time: start + Duration::minutes(minutes),
+        mg_dl: v,
+    }
 }
 
 #[test]
@@ -317,9 +329,9 @@ fn regular_grid_fills_gaps_with_nan_and_averages_duplicates() {
         point(10, 120.0),
         point(0, 100.0),
         point(5, 110.0),
-        point(5, 112.0),   // duplicate slot: averaged
-        point(21, 130.0),  // one minute off the grid: nearest slot (20)
-        point(35, 140.0),  // gap at 25 and 30
+        point(5, 112.0),  // duplicate slot: averaged
+        point(21, 130.0), // one minute off the grid: nearest slot (20)
+        point(35, 140.0), // gap at 25 and 30
     ];
     let interval = infer_interval(&points).unwrap();
     assert_eq!(interval, Duration::minutes(5));
@@ -334,5 +346,8 @@ fn regular_grid_fills_gaps_with_nan_and_averages_duplicates() {
         regular_grid(&points, Duration::zero()),
         Err(AnalyticsError::InvalidInput { .. })
     ));
-    assert!(matches!(infer_interval(&points[..1]), Err(AnalyticsError::InsufficientData { .. })));
+    assert!(matches!(
+        infer_interval(&points[..1]),
+        Err(AnalyticsError::InsufficientData { .. })
+    ));
 }

@@ -74,15 +74,17 @@ pub struct StumpOptions {
 
 impl Default for StumpOptions {
     fn default() -> Self {
-        StumpOptions { reseed_every: DEFAULT_RESEED_EVERY }
+        StumpOptions {
+            reseed_every: DEFAULT_RESEED_EVERY,
+        }
     }
 }
 
 /// Parameters of [`motifs`], stumpy's names and defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MotifParams {
-    /// A candidate needs more than this many matches besides the trivial self-match... stumpy: `len(matches) >
-    /// min_neighbors`, where the matches include the candidate itself.
+    /// A candidate becomes a motif when it has more than this many matches, the candidate itself included
+    /// (stumpy: `len(matches) > min_neighbors`).
     pub min_neighbors: usize,
     /// Largest distance of a match; `None` = `max(mean(D) − 2·std(D), min(D))` over the finite distance profile.
     pub max_distance: Option<f64>,
@@ -131,6 +133,11 @@ pub struct MatrixProfileReport {
     pub discords: Vec<Discord>,
 }
 
+/// A sampling interval of `minutes` (for [`MatrixProfileParams::interval`]).
+pub fn interval_from_minutes(minutes: u32) -> chrono::Duration {
+    chrono::Duration::minutes(i64::from(minutes))
+}
+
 /// Exclusion zone ⌈m/4⌉ (stumpy's `STUMPY_EXCL_ZONE_DENOM = 4`).
 pub fn exclusion_zone(m: usize) -> usize {
     m.div_ceil(4)
@@ -165,7 +172,10 @@ pub fn stump_with(t: &[f64], m: usize, options: &StumpOptions) -> Result<MatrixP
     let stats = WindowStats::new(t, m);
     if !stats.finite.iter().any(|&f| f) {
         return Err(AnalyticsError::InsufficientData {
-            reason: format!("no window of {m} consecutive finite values in the series (n={})", t.len()),
+            reason: format!(
+                "no window of {m} consecutive finite values in the series (n={})",
+                t.len()
+            ),
         });
     }
     let excl_zone = exclusion_zone(m);
@@ -174,7 +184,13 @@ pub fn stump_with(t: &[f64], m: usize, options: &StumpOptions) -> Result<MatrixP
     let two_m = 2.0 * m as f64;
     // The traversal chose the neighbours; their correlations are recomputed directly (O(n·m)), so the reported
     // distances carry no drift of the covariance recurrence, and I picks the better side by the exact values.
-    let exact = |x: usize, idx: i64| if idx < 0 { f64::NEG_INFINITY } else { stats.pearson(x, idx as usize) };
+    let exact = |x: usize, idx: i64| {
+        if idx < 0 {
+            f64::NEG_INFINITY
+        } else {
+            stats.pearson(x, idx as usize)
+        }
+    };
     let (profile, index): (Vec<f64>, Vec<i64>) = (0..l)
         .into_par_iter()
         .with_min_len(512)
@@ -224,7 +240,11 @@ fn neumaier_sum(values: impl Iterator<Item = f64>) -> f64 {
     let (mut sum, mut comp) = (0.0f64, 0.0f64);
     for v in values {
         let t = sum + v;
-        comp += if sum.abs() >= v.abs() { (sum - t) + v } else { (v - t) + sum };
+        comp += if sum.abs() >= v.abs() {
+            (sum - t) + v
+        } else {
+            (v - t) + sum
+        };
         sum = t;
     }
     sum + comp
@@ -333,7 +353,10 @@ pub fn motifs(t: &[f64], profile: &[f64], params: &MotifParams) -> Result<Vec<Mo
     let excl_zone = exclusion_zone(m);
     let l = profile.len();
     let cutoff = params.cutoff.unwrap_or_else(|| default_threshold(profile));
-    let mut p: Vec<f64> = profile.iter().map(|&v| if v.is_nan() { f64::INFINITY } else { v }).collect();
+    let mut p: Vec<f64> = profile
+        .iter()
+        .map(|&v| if v.is_nan() { f64::INFINITY } else { v })
+        .collect();
     let mut found = Vec::new();
     let mut candidate = argmin(&p);
     for _ in 0..l {
@@ -348,7 +371,14 @@ pub fn motifs(t: &[f64], profile: &[f64], params: &MotifParams) -> Result<Vec<Mo
             break;
         }
         let d = distance_profile(&stats, candidate);
-        let mut matches = find_matches(d, excl_zone, params.max_distance, params.max_matches, candidate, params.atol);
+        let mut matches = find_matches(
+            d,
+            excl_zone,
+            params.max_distance,
+            params.max_matches,
+            candidate,
+            params.atol,
+        );
         if matches.len() > params.min_neighbors {
             found.push(Motif {
                 distances: matches.iter().map(|&(v, _)| v).collect(),
@@ -382,7 +412,10 @@ pub fn discords(profile: &[f64], excl_zone: usize, k: usize) -> Vec<Discord> {
             }
         }
         let Some(idx) = best else { break };
-        out.push(Discord { index: idx, distance: p[idx] });
+        out.push(Discord {
+            index: idx,
+            distance: p[idx],
+        });
         blank(&mut p, idx, excl_zone, f64::NEG_INFINITY);
     }
     out
@@ -407,5 +440,9 @@ pub fn analyze_series(t: &[f64], params: &MatrixProfileParams) -> Result<MatrixP
         None => Vec::new(),
     };
     let top = discords(&mp.profile, mp.excl_zone, params.discords);
-    Ok(MatrixProfileReport { matrix_profile: mp, motifs: found, discords: top })
+    Ok(MatrixProfileReport {
+        matrix_profile: mp,
+        motifs: found,
+        discords: top,
+    })
 }

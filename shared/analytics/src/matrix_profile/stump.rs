@@ -1,6 +1,9 @@
 //! The exact self-join matrix profile (stumpy's `stump`): diagonal traversal with the centred-covariance
 //! recurrence, split across rayon threads by diagonal ranges, each thread with its own O(n) profile arrays.
 
+// The kernels index several arrays with one lane/row counter; iterator chains would hide that structure.
+#![allow(clippy::needless_range_loop)]
+
 use rayon::prelude::*;
 
 /// Lanes (adjacent diagonals) processed together by the vectorised kernel.
@@ -43,7 +46,14 @@ impl WindowStats {
             .with_min_len(1024)
             .map(|x| mean_std(&tz[x..x + m]))
             .unzip();
-        WindowStats { m, tz, mean, std, finite, constant }
+        WindowStats {
+            m,
+            tz,
+            mean,
+            std,
+            finite,
+            constant,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -211,7 +221,14 @@ impl<'a> Recurrence<'a> {
             .map(|x| if stats.regular(x) { 1.0 / stats.std[x] } else { f64::NAN })
             .collect();
         let mf = m as f64;
-        Recurrence { stats, a, c, sinv, k: (mf - 1.0) / (mf * mf), reseed }
+        Recurrence {
+            stats,
+            a,
+            c,
+            sinv,
+            k: (mf - 1.0) / (mf * mf),
+            reseed,
+        }
     }
 }
 
@@ -268,7 +285,12 @@ fn run_range(rec: &Recurrence, g_lo: usize, g_hi: usize, acc: &mut Correlations)
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
-            let rows = |rec: &Recurrence, g0: usize, end: usize, cov: &mut [f64; LANES], seed: &mut usize, acc: &mut Correlations| {
+            let rows = |rec: &Recurrence,
+                        g0: usize,
+                        end: usize,
+                        cov: &mut [f64; LANES],
+                        seed: &mut usize,
+                        acc: &mut Correlations| {
                 // SAFETY: AVX2 is available (checked just above).
                 unsafe { avx2::full_rows(rec, g0, end, cov, seed, acc) }
             };
@@ -560,6 +582,49 @@ fn add_constant_candidates(stats: &WindowStats, excl_zone: usize, out: &mut Corr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run_with(rows: FullRows, t: &[f64], m: usize) -> Correlations {
+        let stats = WindowStats::new(t, m);
+        let rec = Recurrence::new(&stats, 0);
+        let l = stats.len();
+        let mut acc = Correlations::empty(l);
+        run_range_with(&rec, m.div_ceil(4) + 1, l, &mut acc, rows);
+        acc
+    }
+
+    #[test]
+    fn vectorised_kernel_is_bit_identical_to_the_portable_one() {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if !std::arch::is_x86_feature_detected!("avx2") {
+                return;
+            }
+            let avx: FullRows = |rec, g0, end, cov, seed, acc| unsafe { avx2::full_rows(rec, g0, end, cov, seed, acc) };
+            let mut state = 12345u64;
+            let t: Vec<f64> = (0..900)
+                .map(|k| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    if k % 97 < 3 {
+                        f64::NAN
+                    } else if k % 150 < 20 {
+                        39.0
+                    } else {
+                        100.0 + (state % 1000) as f64 / 10.0
+                    }
+                })
+                .collect();
+            for m in [3, 20, 64] {
+                let (a, b) = (run_with(avx, &t, m), run_with(full_rows_generic, &t, m));
+                assert_eq!(a.idx_left, b.idx_left);
+                assert_eq!(a.idx_right, b.idx_right);
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&a.rho_left), bits(&b.rho_left));
+                assert_eq!(bits(&a.rho_right), bits(&b.rho_right));
+            }
+        }
+    }
 
     #[test]
     fn partitions_cover_all_diagonals_in_order() {
