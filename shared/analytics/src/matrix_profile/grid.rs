@@ -50,9 +50,12 @@ pub fn regular_grid(points: &[CgmPoint], interval: Duration) -> Result<RegularGr
             reason: "the sampling interval must be positive".into(),
         });
     }
-    let first = points.iter().min_by_key(|p| p.time).ok_or_else(|| AnalyticsError::InsufficientData {
-        reason: "no CGM readings".into(),
-    })?;
+    let first = points
+        .iter()
+        .min_by_key(|p| p.time)
+        .ok_or_else(|| AnalyticsError::InsufficientData {
+            reason: "no CGM readings".into(),
+        })?;
     let start = first.time;
     let t0 = start.timestamp_millis();
     let slot = |p: &CgmPoint| -> usize {
@@ -79,5 +82,9 @@ pub fn regular_grid(points: &[CgmPoint], interval: Duration) -> Result<RegularGr
         .zip(&count)
         .map(|(&s, &c)| if c == 0 { f64::NAN } else { s / f64::from(c) })
         .collect();
-    Ok(RegularGrid { start, interval, values })
+    Ok(RegularGrid {
+        start,
+        interval,
+        values,
+    })
 }

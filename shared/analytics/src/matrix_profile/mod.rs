@@ -15,6 +15,7 @@
 mod grid;
 mod stump;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 pub use grid::{infer_interval, regular_grid, RegularGrid};
@@ -73,15 +74,17 @@ pub struct StumpOptions {
 
 impl Default for StumpOptions {
     fn default() -> Self {
-        StumpOptions { reseed_every: DEFAULT_RESEED_EVERY }
+        StumpOptions {
+            reseed_every: DEFAULT_RESEED_EVERY,
+        }
     }
 }
 
 /// Parameters of [`motifs`], stumpy's names and defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MotifParams {
-    /// A candidate needs more than this many matches besides the trivial self-match... stumpy: `len(matches) >
-    /// min_neighbors`, where the matches include the candidate itself.
+    /// A candidate becomes a motif when it has more than this many matches, the candidate itself included
+    /// (stumpy: `len(matches) > min_neighbors`).
     pub min_neighbors: usize,
     /// Largest distance of a match; `None` = `max(mean(D) − 2·std(D), min(D))` over the finite distance profile.
     pub max_distance: Option<f64>,
@@ -130,6 +133,11 @@ pub struct MatrixProfileReport {
     pub discords: Vec<Discord>,
 }
 
+/// A sampling interval of `minutes` (for [`MatrixProfileParams::interval`]).
+pub fn interval_from_minutes(minutes: u32) -> chrono::Duration {
+    chrono::Duration::minutes(i64::from(minutes))
+}
+
 /// Exclusion zone ⌈m/4⌉ (stumpy's `STUMPY_EXCL_ZONE_DENOM = 4`).
 pub fn exclusion_zone(m: usize) -> usize {
     m.div_ceil(4)
@@ -164,33 +172,46 @@ pub fn stump_with(t: &[f64], m: usize, options: &StumpOptions) -> Result<MatrixP
     let stats = WindowStats::new(t, m);
     if !stats.finite.iter().any(|&f| f) {
         return Err(AnalyticsError::InsufficientData {
-            reason: format!("no window of {m} consecutive finite values in the series (n={})", t.len()),
+            reason: format!(
+                "no window of {m} consecutive finite values in the series (n={})",
+                t.len()
+            ),
         });
     }
     let excl_zone = exclusion_zone(m);
     let corr = self_join(&stats, excl_zone, options.reseed_every);
     let l = stats.len();
     let two_m = 2.0 * m as f64;
-    let mut profile = Vec::with_capacity(l);
-    let mut index = Vec::with_capacity(l);
-    for x in 0..l {
-        let (rl, il, rr, ir) = (corr.rho_left[x], corr.idx_left[x], corr.rho_right[x], corr.idx_right[x]);
-        let take_left = if rl != rr {
-            rl > rr
-        } else {
-            // Tie: the nearer neighbour, the left one at equal offsets (stumpy's traversal order).
-            il >= 0 && (ir < 0 || (x as i64 - il) <= (ir - x as i64))
-        };
-        let (rho, idx) = if take_left { (rl, il) } else { (rr, ir) };
+    // The traversal chose the neighbours; their correlations are recomputed directly (O(n·m)), so the reported
+    // distances carry no drift of the covariance recurrence, and I picks the better side by the exact values.
+    let exact = |x: usize, idx: i64| {
         if idx < 0 {
-            profile.push(f64::INFINITY);
-            index.push(-1);
+            f64::NEG_INFINITY
         } else {
-            let p_norm = (two_m * (1.0 - rho)).abs();
-            profile.push(if p_norm < P_NORM_THRESHOLD { 0.0 } else { p_norm.sqrt() });
-            index.push(idx);
+            stats.pearson(x, idx as usize)
         }
-    }
+    };
+    let (profile, index): (Vec<f64>, Vec<i64>) = (0..l)
+        .into_par_iter()
+        .with_min_len(512)
+        .map(|x| {
+            let (il, ir) = (corr.idx_left[x], corr.idx_right[x]);
+            let (rl, rr) = (exact(x, il), exact(x, ir));
+            let take_left = if rl != rr {
+                rl > rr
+            } else {
+                // Tie: the nearer neighbour, the left one at equal offsets (stumpy's traversal order).
+                il >= 0 && (ir < 0 || (x as i64 - il) <= (ir - x as i64))
+            };
+            let (rho, idx) = if take_left { (rl, il) } else { (rr, ir) };
+            if idx < 0 {
+                (f64::INFINITY, -1)
+            } else {
+                let p_norm = (two_m * (1.0 - rho)).abs();
+                (if p_norm < P_NORM_THRESHOLD { 0.0 } else { p_norm.sqrt() }, idx)
+            }
+        })
+        .unzip();
     Ok(MatrixProfile {
         n: t.len(),
         m,
@@ -219,7 +240,11 @@ fn neumaier_sum(values: impl Iterator<Item = f64>) -> f64 {
     let (mut sum, mut comp) = (0.0f64, 0.0f64);
     for v in values {
         let t = sum + v;
-        comp += if sum.abs() >= v.abs() { (sum - t) + v } else { (v - t) + sum };
+        comp += if sum.abs() >= v.abs() {
+            (sum - t) + v
+        } else {
+            (v - t) + sum
+        };
         sum = t;
     }
     sum + comp
@@ -252,7 +277,6 @@ fn blank(values: &mut [f64], idx: usize, excl_zone: usize, fill: f64) {
 
 /// MASS distance profile of window `q` against every window (stumpy `core.mass` with `query_idx = q`).
 fn distance_profile(stats: &WindowStats, q: usize) -> Vec<f64> {
-    use rayon::prelude::*;
     let m = stats.m;
     let mf = m as f64;
     let l = stats.len();
@@ -329,7 +353,10 @@ pub fn motifs(t: &[f64], profile: &[f64], params: &MotifParams) -> Result<Vec<Mo
     let excl_zone = exclusion_zone(m);
     let l = profile.len();
     let cutoff = params.cutoff.unwrap_or_else(|| default_threshold(profile));
-    let mut p: Vec<f64> = profile.iter().map(|&v| if v.is_nan() { f64::INFINITY } else { v }).collect();
+    let mut p: Vec<f64> = profile
+        .iter()
+        .map(|&v| if v.is_nan() { f64::INFINITY } else { v })
+        .collect();
     let mut found = Vec::new();
     let mut candidate = argmin(&p);
     for _ in 0..l {
@@ -344,7 +371,14 @@ pub fn motifs(t: &[f64], profile: &[f64], params: &MotifParams) -> Result<Vec<Mo
             break;
         }
         let d = distance_profile(&stats, candidate);
-        let mut matches = find_matches(d, excl_zone, params.max_distance, params.max_matches, candidate, params.atol);
+        let mut matches = find_matches(
+            d,
+            excl_zone,
+            params.max_distance,
+            params.max_matches,
+            candidate,
+            params.atol,
+        );
         if matches.len() > params.min_neighbors {
             found.push(Motif {
                 distances: matches.iter().map(|&(v, _)| v).collect(),
@@ -378,7 +412,10 @@ pub fn discords(profile: &[f64], excl_zone: usize, k: usize) -> Vec<Discord> {
             }
         }
         let Some(idx) = best else { break };
-        out.push(Discord { index: idx, distance: p[idx] });
+        out.push(Discord {
+            index: idx,
+            distance: p[idx],
+        });
         blank(&mut p, idx, excl_zone, f64::NEG_INFINITY);
     }
     out
@@ -403,5 +440,9 @@ pub fn analyze_series(t: &[f64], params: &MatrixProfileParams) -> Result<MatrixP
         None => Vec::new(),
     };
     let top = discords(&mp.profile, mp.excl_zone, params.discords);
-    Ok(MatrixProfileReport { matrix_profile: mp, motifs: found, discords: top })
+    Ok(MatrixProfileReport {
+        matrix_profile: mp,
+        motifs: found,
+        discords: top,
+    })
 }

@@ -1,17 +1,20 @@
 //! The exact self-join matrix profile (stumpy's `stump`): diagonal traversal with the centred-covariance
 //! recurrence, split across rayon threads by diagonal ranges, each thread with its own O(n) profile arrays.
 
+// The kernels index several arrays with one lane/row counter; iterator chains would hide that structure.
+#![allow(clippy::needless_range_loop)]
+
 use rayon::prelude::*;
 
 /// Lanes (adjacent diagonals) processed together by the vectorised kernel.
-const LANES: usize = 16;
+const LANES: usize = 32;
 
 /// Per-window statistics of the series, stumpy's `preprocess_diagonal`: the series with missing values replaced by
 /// zero, window means and population standard deviations (each window computed on its own, two-pass), which windows
 /// are finite and which are constant (peak-to-peak 0), plus the `m − 1` window terms of the covariance recurrence.
 pub(crate) struct WindowStats {
     pub m: usize,
-    /// Series with NaN/±inf replaced by 0 (as stumpy does after flagging them).
+    /// Series with NaN/±inf filled in ([`fill_missing`]); only windows flagged finite are ever used.
     pub tz: Vec<f64>,
     pub mean: Vec<f64>,
     pub std: Vec<f64>,
@@ -23,7 +26,7 @@ impl WindowStats {
     pub fn new(t: &[f64], m: usize) -> Self {
         let n = t.len();
         let l = n + 1 - m;
-        let tz: Vec<f64> = t.iter().map(|&v| if v.is_finite() { v } else { 0.0 }).collect();
+        let tz = fill_missing(t);
         // Windows touching a non-finite value: prefix count of non-finite readings.
         let mut bad_prefix = vec![0u32; n + 1];
         // Windows that are constant: prefix count of positions where the value changes (t[k] != t[k+1]).
@@ -43,7 +46,14 @@ impl WindowStats {
             .with_min_len(1024)
             .map(|x| mean_std(&tz[x..x + m]))
             .unzip();
-        WindowStats { m, tz, mean, std, finite, constant }
+        WindowStats {
+            m,
+            tz,
+            mean,
+            std,
+            finite,
+            constant,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -61,6 +71,59 @@ impl WindowStats {
         let a = &self.tz[x..x + self.m];
         let b = &self.tz[y..y + self.m];
         a.iter().zip(b).map(|(&p, &q)| (p - mx) * (q - my)).sum::<f64>() / self.m as f64
+    }
+}
+
+/// The series with non-finite values replaced by linear interpolation between the neighbouring finite values
+/// (constant extension at the ends; all zeros if nothing is finite). Windows touching a filled value are excluded
+/// anyway; the filler only keeps the terms of the covariance recurrence small across gaps (stumpy fills with 0,
+/// which makes the recurrence step over jumps of the size of the glucose values and adds rounding drift).
+fn fill_missing(t: &[f64]) -> Vec<f64> {
+    let mut out = t.to_vec();
+    let mut prev: Option<usize> = None;
+    let mut k = 0;
+    while k < out.len() {
+        if out[k].is_finite() {
+            prev = Some(k);
+            k += 1;
+            continue;
+        }
+        let end = (k..out.len()).find(|&e| out[e].is_finite());
+        match (prev, end) {
+            (Some(p), Some(e)) => {
+                let (a, b) = (out[p], out[e]);
+                for q in k..e {
+                    out[q] = a + (b - a) * ((q - p) as f64 / (e - p) as f64);
+                }
+            }
+            (Some(p), None) => {
+                let v = out[p];
+                out[k..].fill(v);
+            }
+            (None, Some(e)) => {
+                let v = out[e];
+                out[k..e].fill(v);
+            }
+            (None, None) => out.fill(0.0),
+        }
+        k = end.unwrap_or(out.len());
+    }
+    out
+}
+
+impl WindowStats {
+    /// Pearson correlation of windows `x` and `y` computed directly (stumpy's rules for constant windows; NaN if
+    /// either touches a missing value).
+    pub fn pearson(&self, x: usize, y: usize) -> f64 {
+        if !self.finite[x] || !self.finite[y] {
+            f64::NAN
+        } else if self.constant[x] && self.constant[y] {
+            1.0
+        } else if self.constant[x] || self.constant[y] {
+            0.5
+        } else {
+            (self.cov(x, y) / (self.std[x] * self.std[y])).min(1.0)
+        }
     }
 }
 
@@ -158,7 +221,14 @@ impl<'a> Recurrence<'a> {
             .map(|x| if stats.regular(x) { 1.0 / stats.std[x] } else { f64::NAN })
             .collect();
         let mf = m as f64;
-        Recurrence { stats, a, c, sinv, k: (mf - 1.0) / (mf * mf), reseed }
+        Recurrence {
+            stats,
+            a,
+            c,
+            sinv,
+            k: (mf - 1.0) / (mf * mf),
+            reseed,
+        }
     }
 }
 
@@ -214,28 +284,31 @@ fn partition_diagonals(first: usize, l: usize, parts: usize) -> Vec<(usize, usiz
 fn run_range(rec: &Recurrence, g_lo: usize, g_hi: usize, acc: &mut Correlations) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports the features the function is compiled for (checked just above).
-            unsafe { run_range_avx2(rec, g_lo, g_hi, acc) };
+        if std::arch::is_x86_feature_detected!("avx2") {
+            let rows = |rec: &Recurrence,
+                        g0: usize,
+                        end: usize,
+                        cov: &mut [f64; LANES],
+                        seed: &mut usize,
+                        acc: &mut Correlations| {
+                // SAFETY: AVX2 is available (checked just above).
+                unsafe { avx2::full_rows(rec, g0, end, cov, seed, acc) }
+            };
+            run_range_with(rec, g_lo, g_hi, acc, rows);
             return;
         }
     }
-    run_range_generic(rec, g_lo, g_hi, acc);
+    run_range_with(rec, g_lo, g_hi, acc, full_rows_generic);
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn run_range_avx2(rec: &Recurrence, g_lo: usize, g_hi: usize, acc: &mut Correlations) {
-    run_range_generic(rec, g_lo, g_hi, acc);
-}
+type FullRows = fn(&Recurrence, usize, usize, &mut [f64; LANES], &mut usize, &mut Correlations);
 
-#[inline(always)]
-fn run_range_generic(rec: &Recurrence, g_lo: usize, g_hi: usize, acc: &mut Correlations) {
+fn run_range_with(rec: &Recurrence, g_lo: usize, g_hi: usize, acc: &mut Correlations, rows: FullRows) {
     let mut g0 = g_lo;
     while g0 < g_hi {
         let lanes = (g_hi - g0).min(LANES);
         if lanes == LANES {
-            tile(rec, g0, acc);
+            tile(rec, g0, acc, rows);
         } else {
             for g in g0..g0 + lanes {
                 diagonal(rec, g, acc);
@@ -245,64 +318,19 @@ fn run_range_generic(rec: &Recurrence, g_lo: usize, g_hi: usize, acc: &mut Corre
     }
 }
 
-/// `LANES` adjacent diagonals `g0 .. g0+LANES` walked together (row `i`, columns `i+g0+k`). Cells where some lane
-/// has run off the matrix are finished one lane at a time.
-#[inline(always)]
-fn tile(rec: &Recurrence, g0: usize, acc: &mut Correlations) {
+/// `LANES` adjacent diagonals `g0 .. g0+LANES` walked together (row `i`, columns `i+g0+k`): first the rows where
+/// every lane is inside the matrix (`rows`, vectorised), then the triangle where lanes leave it one by one.
+fn tile(rec: &Recurrence, g0: usize, acc: &mut Correlations, rows: FullRows) {
     let stats = rec.stats;
     let l = stats.len();
     debug_assert!(g0 + LANES <= l);
     // Rows where every lane is inside the matrix: i + g0 + LANES − 1 <= l − 1.
     let full_end = l - g0 - LANES + 1;
-    let (a, c, sinv, k) = (&rec.a[..], &rec.c[..], &rec.sinv[..], rec.k);
     let mut cov = [0.0f64; LANES];
-    let reseed = if rec.reseed == 0 { usize::MAX } else { rec.reseed };
     let mut next_seed = 0usize;
-    let rho_left = &mut acc.rho_left[..];
-    let idx_left = &mut acc.idx_left[..];
-    for i in 0..full_end {
-        let j0 = i + g0;
-        if i == next_seed {
-            for (lane, cv) in cov.iter_mut().enumerate() {
-                *cv = stats.cov(i, j0 + lane);
-            }
-            next_seed = next_seed.saturating_add(reseed);
-        } else {
-            let (ka, kc) = (k * a[i], k * c[i]);
-            let aj: &[f64; LANES] = a[j0..j0 + LANES].try_into().unwrap();
-            let cj: &[f64; LANES] = c[j0..j0 + LANES].try_into().unwrap();
-            for lane in 0..LANES {
-                cov[lane] += aj[lane] * ka - cj[lane] * kc;
-            }
-        }
-        let si = sinv[i];
-        let sj: &[f64; LANES] = sinv[j0..j0 + LANES].try_into().unwrap();
-        let mut r = [0.0f64; LANES];
-        for lane in 0..LANES {
-            let v = cov[lane] * sj[lane] * si;
-            r[lane] = if v > 1.0 { 1.0 } else { v };
-        }
-        // Left profile of the columns: vertical max.
-        let rl: &mut [f64; LANES] = (&mut rho_left[j0..j0 + LANES]).try_into().unwrap();
-        let il: &mut [i64; LANES] = (&mut idx_left[j0..j0 + LANES]).try_into().unwrap();
-        let ii = i as i64;
-        for lane in 0..LANES {
-            let better = r[lane] > rl[lane];
-            rl[lane] = if better { r[lane] } else { rl[lane] };
-            il[lane] = if better { ii } else { il[lane] };
-        }
-        // Right profile of the row: horizontal max, first (nearest) lane on ties.
-        let mut best = f64::NEG_INFINITY;
-        for &v in &r {
-            best = if v > best { v } else { best };
-        }
-        if best > acc.rho_right[i] {
-            let lane = r.iter().position(|&v| v == best).unwrap_or(0);
-            acc.rho_right[i] = best;
-            acc.idx_right[i] = (j0 + lane) as i64;
-        }
-    }
-    // The triangle where lanes leave the matrix one by one.
+    rows(rec, g0, full_end, &mut cov, &mut next_seed, acc);
+    let reseed = if rec.reseed == 0 { usize::MAX } else { rec.reseed };
+    let (a, c, sinv, k) = (&rec.a[..], &rec.c[..], &rec.sinv[..], rec.k);
     for i in full_end..l - g0 {
         let lanes = l - g0 - i;
         let j0 = i + g0;
@@ -327,6 +355,153 @@ fn tile(rec: &Recurrence, g0: usize, acc: &mut Correlations) {
         }
         if i == next_seed {
             next_seed = next_seed.saturating_add(reseed);
+        }
+    }
+}
+
+/// Rows `0..end` of a tile, portable version. `cov` carries the lanes' covariances out; `next_seed` the next row
+/// where they are recomputed directly.
+fn full_rows_generic(
+    rec: &Recurrence,
+    g0: usize,
+    end: usize,
+    cov: &mut [f64; LANES],
+    next_seed: &mut usize,
+    acc: &mut Correlations,
+) {
+    let stats = rec.stats;
+    let (a, c, sinv, k) = (&rec.a[..], &rec.c[..], &rec.sinv[..], rec.k);
+    let reseed = if rec.reseed == 0 { usize::MAX } else { rec.reseed };
+    for i in 0..end {
+        let j0 = i + g0;
+        if i == *next_seed {
+            for (lane, cv) in cov.iter_mut().enumerate() {
+                *cv = stats.cov(i, j0 + lane);
+            }
+            *next_seed = next_seed.saturating_add(reseed);
+        } else {
+            let (ka, kc) = (k * a[i], k * c[i]);
+            for lane in 0..LANES {
+                cov[lane] += a[j0 + lane] * ka - c[j0 + lane] * kc;
+            }
+        }
+        let si = sinv[i];
+        let mut best = f64::NEG_INFINITY;
+        let mut best_lane = 0;
+        for lane in 0..LANES {
+            let j = j0 + lane;
+            let v = cov[lane] * sinv[j] * si;
+            let v = if v > 1.0 { 1.0 } else { v };
+            if v > acc.rho_left[j] {
+                acc.rho_left[j] = v;
+                acc.idx_left[j] = i as i64;
+            }
+            if v > best {
+                best = v;
+                best_lane = lane;
+            }
+        }
+        if best > acc.rho_right[i] {
+            acc.rho_right[i] = best;
+            acc.idx_right[i] = (j0 + best_lane) as i64;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{Correlations, Recurrence, LANES};
+    use std::arch::x86_64::*;
+
+    const V: usize = LANES / 4;
+
+    /// AVX2 version of [`super::full_rows_generic`], same arithmetic (no FMA), so results are bit-identical.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `g0 + end + LANES − 1 <= l`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn full_rows(
+        rec: &Recurrence,
+        g0: usize,
+        end: usize,
+        cov_out: &mut [f64; LANES],
+        next_seed: &mut usize,
+        acc: &mut Correlations,
+    ) {
+        let stats = rec.stats;
+        let l = stats.len();
+        assert!(end == 0 || g0 + end - 1 + LANES <= l);
+        assert!(acc.rho_left.len() == l && acc.idx_left.len() == l && acc.rho_right.len() == l);
+        assert!(rec.a.len() == l && rec.c.len() == l && rec.sinv.len() == l && acc.idx_right.len() == l);
+        let (a, c, sinv) = (rec.a.as_ptr(), rec.c.as_ptr(), rec.sinv.as_ptr());
+        let (rl, il) = (acc.rho_left.as_mut_ptr(), acc.idx_left.as_mut_ptr());
+        let reseed = if rec.reseed == 0 { usize::MAX } else { rec.reseed };
+        let one = _mm256_set1_pd(1.0);
+        let mut cov = [_mm256_setzero_pd(); V];
+        for v in 0..V {
+            cov[v] = _mm256_loadu_pd(cov_out.as_ptr().add(4 * v));
+        }
+        for i in 0..end {
+            let j0 = i + g0;
+            if i == *next_seed {
+                let mut seed = [0.0f64; LANES];
+                for (lane, s) in seed.iter_mut().enumerate() {
+                    *s = stats.cov(i, j0 + lane);
+                }
+                for v in 0..V {
+                    cov[v] = _mm256_loadu_pd(seed.as_ptr().add(4 * v));
+                }
+                *next_seed = next_seed.saturating_add(reseed);
+            } else {
+                let ka = _mm256_set1_pd(rec.k * *a.add(i));
+                let kc = _mm256_set1_pd(rec.k * *c.add(i));
+                for v in 0..V {
+                    let aj = _mm256_loadu_pd(a.add(j0 + 4 * v));
+                    let cj = _mm256_loadu_pd(c.add(j0 + 4 * v));
+                    let step = _mm256_sub_pd(_mm256_mul_pd(aj, ka), _mm256_mul_pd(cj, kc));
+                    cov[v] = _mm256_add_pd(cov[v], step);
+                }
+            }
+            let si = _mm256_set1_pd(*sinv.add(i));
+            let ii = _mm256_set1_epi64x(i as i64);
+            let mut best = _mm256_set1_pd(f64::NEG_INFINITY);
+            for v in 0..V {
+                let sj = _mm256_loadu_pd(sinv.add(j0 + 4 * v));
+                let x = _mm256_mul_pd(_mm256_mul_pd(cov[v], sj), si);
+                // min(1, x) keeping NaN (minpd returns its second operand when either is NaN).
+                let x = _mm256_min_pd(one, x);
+                let pl = rl.add(j0 + 4 * v);
+                let pi = il.add(j0 + 4 * v) as *mut __m256i;
+                let cur = _mm256_loadu_pd(pl);
+                let better = _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_GT_OQ>(x, cur));
+                // Written without blends: LLVM turns "store(select(mask, new, load))" into vmaskmovpd, which is
+                // microcoded and very slow on AMD Zen.
+                _mm256_storeu_pd(pl, _mm256_max_pd(x, cur));
+                let cur_i = _mm256_loadu_si256(pi);
+                let new_i = _mm256_xor_si256(cur_i, _mm256_and_si256(_mm256_xor_si256(cur_i, ii), better));
+                _mm256_storeu_si256(pi, new_i);
+                // maxpd returns its second operand when either is NaN: NaN lanes never win.
+                best = _mm256_max_pd(x, best);
+            }
+            let hi = _mm256_extractf128_pd::<1>(best);
+            let m2 = _mm_max_pd(_mm256_castpd256_pd128(best), hi);
+            let m1 = _mm_max_sd(m2, _mm_unpackhi_pd(m2, m2));
+            let bmax = _mm_cvtsd_f64(m1);
+            if bmax > *acc.rho_right.get_unchecked(i) {
+                // Rare (only when the row's best improves): recompute the lanes to find the first maximal one.
+                let mut lanes = [0.0f64; LANES];
+                for v in 0..V {
+                    let sj = _mm256_loadu_pd(sinv.add(j0 + 4 * v));
+                    let x = _mm256_min_pd(one, _mm256_mul_pd(_mm256_mul_pd(cov[v], sj), si));
+                    _mm256_storeu_pd(lanes.as_mut_ptr().add(4 * v), x);
+                }
+                let lane = lanes.iter().position(|&x| x == bmax).unwrap_or(0);
+                *acc.rho_right.get_unchecked_mut(i) = bmax;
+                *acc.idx_right.get_unchecked_mut(i) = (j0 + lane) as i64;
+            }
+        }
+        for v in 0..V {
+            _mm256_storeu_pd(cov_out.as_mut_ptr().add(4 * v), cov[v]);
         }
     }
 }
@@ -407,6 +582,49 @@ fn add_constant_candidates(stats: &WindowStats, excl_zone: usize, out: &mut Corr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run_with(rows: FullRows, t: &[f64], m: usize) -> Correlations {
+        let stats = WindowStats::new(t, m);
+        let rec = Recurrence::new(&stats, 0);
+        let l = stats.len();
+        let mut acc = Correlations::empty(l);
+        run_range_with(&rec, m.div_ceil(4) + 1, l, &mut acc, rows);
+        acc
+    }
+
+    #[test]
+    fn vectorised_kernel_is_bit_identical_to_the_portable_one() {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if !std::arch::is_x86_feature_detected!("avx2") {
+                return;
+            }
+            let avx: FullRows = |rec, g0, end, cov, seed, acc| unsafe { avx2::full_rows(rec, g0, end, cov, seed, acc) };
+            let mut state = 12345u64;
+            let t: Vec<f64> = (0..900)
+                .map(|k| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    if k % 97 < 3 {
+                        f64::NAN
+                    } else if k % 150 < 20 {
+                        39.0
+                    } else {
+                        100.0 + (state % 1000) as f64 / 10.0
+                    }
+                })
+                .collect();
+            for m in [3, 20, 64] {
+                let (a, b) = (run_with(avx, &t, m), run_with(full_rows_generic, &t, m));
+                assert_eq!(a.idx_left, b.idx_left);
+                assert_eq!(a.idx_right, b.idx_right);
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&a.rho_left), bits(&b.rho_left));
+                assert_eq!(bits(&a.rho_right), bits(&b.rho_right));
+            }
+        }
+    }
 
     #[test]
     fn partitions_cover_all_diagonals_in_order() {
