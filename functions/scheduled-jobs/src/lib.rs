@@ -1,1 +1,41 @@
-//! scheduled-jobs
+//! The scheduled jobs (EventBridge): aggregate-daily (03:00), compute-correlations (04:00) and discover-patterns
+//! (weekly, Sunday). Each binary is one of them; each run pages through the users and fans out one analysis-queue
+//! message per user (`glucolens_core::jobs::fan_out`); the analysis worker does the work.
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use glucolens_core::jobs::{self, FanOutReport, JobError};
+use glucolens_core::store::tasks::TaskKind;
+use glucolens_core::AppState;
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde::Serialize;
+
+/// What a run returns (visible in `cargo lambda invoke` and the Lambda console).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    pub job: &'static str,
+    pub users: usize,
+    pub messages_sent: usize,
+}
+
+/// One scheduled run of `kind`. The event's content is not needed: the schedule itself is the instruction.
+pub async fn handle(state: &AppState, kind: TaskKind) -> Result<RunSummary, JobError> {
+    let FanOutReport { users, messages_sent } = jobs::fan_out(state, kind).await?;
+    Ok(RunSummary {
+        job: kind.as_str(),
+        users,
+        messages_sent,
+    })
+}
+
+/// The Lambda entry point shared by the three binaries.
+pub async fn run(kind: TaskKind) -> Result<(), lambda_runtime::Error> {
+    glucolens_core::telemetry::init();
+    let state = AppState::from_env().await?;
+    let state = &state;
+    lambda_runtime::run(service_fn(
+        move |_event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
+            handle(state, kind).await.map_err(lambda_runtime::Error::from)
+        },
+    ))
+    .await
+}

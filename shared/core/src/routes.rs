@@ -59,4 +59,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/insights/patterns", Insights),
     route("GET", "/api/v1/insights/recommendations", Insights),
     route("POST", "/api/v1/insights/trigger-analysis", Insights),
+    route("POST", "/api/v1/tasks/aggregate-daily", Tasks),
+    route("POST", "/api/v1/tasks/discover-patterns", Tasks),
+    route("GET", "/api/v1/tasks/status/{task_id}", Tasks),
 ];

@@ -43,3 +43,36 @@ pub async fn user(db: &sqlx::PgPool, time_zone: &str) -> Uuid {
 pub fn bearer(state: &AppState, user_id: Uuid) -> String {
     format!("Bearer {}", state.tokens.issue(user_id).access_token)
 }
+
+/// Inserts `count` CGM readings from `source`, every 5 minutes from `from`, with values cycling smoothly between
+/// 60 and 200 mg/dL (plus `offset_mg_dl`), and marks their local days dirty as ingestion would.
+pub async fn cgm_trace(
+    db: &sqlx::PgPool,
+    user_id: Uuid,
+    source: &str,
+    from: chrono::DateTime<chrono::Utc>,
+    count: i64,
+    offset_mg_dl: f64,
+) {
+    sqlx::query(
+        "WITH trace AS (
+             SELECT $3::timestamptz + i * interval '5 minutes' AS time,
+                    round((130 + 70 * sin(i / 12.0) + $5)::numeric, 1) AS value
+             FROM generate_series(0, $4 - 1) AS i
+         ), inserted AS (
+             INSERT INTO glucose_readings (user_id, time, source, value_mg_dl)
+             SELECT $1, time, $2, value FROM trace ON CONFLICT DO NOTHING
+         )
+         INSERT INTO dirty_days (user_id, local_date)
+         SELECT DISTINCT $1, (time AT TIME ZONE (SELECT time_zone FROM users WHERE id = $1))::date FROM trace
+         ON CONFLICT (user_id, local_date) DO UPDATE SET marked_at = now()",
+    )
+    .bind(user_id)
+    .bind(source)
+    .bind(from)
+    .bind(count)
+    .bind(offset_mg_dl)
+    .execute(db)
+    .await
+    .expect("insert test readings");
+}
