@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod analyze;
 mod serve;
 mod template;
 
@@ -25,6 +26,9 @@ enum Command {
     Migrate,
     /// Serve every API function on the paths API Gateway exposes (/api/v1/...).
     Serve(serve::Args),
+    /// Run an analysis on files (metrics, matrix-profile, pcmci, rules) and print JSON.
+    #[command(subcommand)]
+    Analyze(analyze::Command),
     /// Regenerate the API Gateway route events in template.yaml from the route table.
     Template(template::Args),
 }
@@ -37,6 +41,7 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate().await,
         Command::Serve(args) => serve::run(args).await,
         Command::Template(args) => template::run(&args),
+        Command::Analyze(command) => analyze::run(&command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
