@@ -62,4 +62,10 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/tasks/aggregate-daily", Tasks),
     route("POST", "/api/v1/tasks/discover-patterns", Tasks),
     route("GET", "/api/v1/tasks/status/{task_id}", Tasks),
+    route("POST", "/api/v1/glucose/readings", Ingestion),
+    route("POST", "/api/v1/glucose/bulk", Ingestion),
+    route("POST", "/api/v1/sleep", Ingestion),
+    route("POST", "/api/v1/activities", Ingestion),
+    route("POST", "/api/v1/meals", Ingestion),
+    route("POST", "/api/v1/integrations/apple-health", Ingestion),
 ];

@@ -17,8 +17,13 @@ pub const MAX_BATCH_ITEMS: usize = 50_000;
 /// Clocks drift: timestamps up to this far ahead of the server's clock are accepted.
 pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
 
-/// The source recorded when a client names none.
-pub const DEFAULT_SOURCE: &str = "api";
+/// What validation needs besides the input: the server's clock and the source recorded when an item names none
+/// (e.g. `api`, or `apple_health` for the Apple Health sync).
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    pub now: DateTime<Utc>,
+    pub default_source: &'static str,
+}
 
 /// One glucose reading as clients send it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -33,7 +38,8 @@ pub struct GlucoseReadingInput {
     pub value: Option<f64>,
     /// `mg/dL` (default) or `mmol/L` (converted with 18.0156 mg/dL per mmol/L).
     pub unit: Option<String>,
-    /// 1–64 characters; default `api`. Part of the natural key `(timestamp, source)`.
+    /// 1–64 characters; default `api` (`apple_health` in the Apple Health sync). Part of the natural key
+    /// `(timestamp, source)`.
     pub source: Option<String>,
     /// Trend arrow, at most 32 characters (e.g. `flat`, `singleUp`).
     pub trend: Option<String>,
@@ -117,13 +123,13 @@ pub struct MealInput {
 pub trait Validate {
     type Record;
     /// The record, or `None` after pushing at least one error to `errors`.
-    fn validate(self, now: DateTime<Utc>, errors: &mut Vec<FieldError>) -> Option<Self::Record>;
+    fn validate(self, context: Context, errors: &mut Vec<FieldError>) -> Option<Self::Record>;
 }
 
 /// Validates one item; its errors name fields plainly (`value`).
-pub fn validate_one<I: Validate>(input: I, now: DateTime<Utc>) -> Result<I::Record, Vec<FieldError>> {
+pub fn validate_one<I: Validate>(input: I, context: Context) -> Result<I::Record, Vec<FieldError>> {
     let mut errors = Vec::new();
-    input.validate(now, &mut errors).ok_or(errors)
+    input.validate(context, &mut errors).ok_or(errors)
 }
 
 /// Validates the batch field `batch` item by item, collecting every item's errors located as `batch[i].field`.
@@ -131,13 +137,13 @@ pub fn validate_one<I: Validate>(input: I, now: DateTime<Utc>) -> Result<I::Reco
 pub fn validate_batch<I: Validate>(
     batch: &str,
     items: Vec<I>,
-    now: DateTime<Utc>,
+    context: Context,
     errors: &mut Vec<FieldError>,
 ) -> Vec<I::Record> {
     let mut records = Vec::with_capacity(if errors.is_empty() { items.len() } else { 0 });
     for (index, item) in items.into_iter().enumerate() {
         let first_new = errors.len();
-        let record = item.validate(now, errors);
+        let record = item.validate(context, errors);
         if errors.len() > first_new {
             let located: Vec<_> = errors.drain(first_new..).map(|e| e.in_item(batch, index)).collect();
             errors.extend(located);
@@ -166,7 +172,7 @@ pub fn check_batch_size(field: &str, items: usize) -> Result<(), FieldError> {
 
 /// Per-item checks that record each problem and keep going, so one call reports everything wrong with an item.
 struct Checker<'e> {
-    now: DateTime<Utc>,
+    context: Context,
     errors: &'e mut Vec<FieldError>,
 }
 
@@ -196,7 +202,7 @@ impl Checker<'_> {
         if time < earliest {
             return self.fail(field, "too_early", "timestamps before 2000-01-01 are not accepted");
         }
-        if time > self.now + FUTURE_TOLERANCE {
+        if time > self.context.now + FUTURE_TOLERANCE {
             return self.fail(
                 field,
                 "in_future",
@@ -227,7 +233,7 @@ impl Checker<'_> {
 
     fn source(&mut self, raw: Option<String>) -> Option<String> {
         match self.text("source", raw, 64) {
-            Ok(source) => Some(source.unwrap_or_else(|| DEFAULT_SOURCE.to_owned())),
+            Ok(source) => Some(source.unwrap_or_else(|| self.context.default_source.to_owned())),
             Err(()) => None,
         }
     }
@@ -285,8 +291,8 @@ fn checked<T>(result: Result<T, ()>) -> Option<T> {
 impl Validate for GlucoseReadingInput {
     type Record = GlucoseRecord;
 
-    fn validate(self, now: DateTime<Utc>, errors: &mut Vec<FieldError>) -> Option<GlucoseRecord> {
-        let mut check = Checker { now, errors };
+    fn validate(self, context: Context, errors: &mut Vec<FieldError>) -> Option<GlucoseRecord> {
+        let mut check = Checker { context, errors };
         let time = check.timestamp("timestamp", self.timestamp);
         let unit = match self.unit.as_deref().map(|u| GlucoseUnit::parse("unit", u)).transpose() {
             Ok(unit) => Some(unit.unwrap_or_default()),
@@ -316,8 +322,8 @@ impl Validate for GlucoseReadingInput {
 impl Validate for SleepInput {
     type Record = SleepRecord;
 
-    fn validate(self, now: DateTime<Utc>, errors: &mut Vec<FieldError>) -> Option<SleepRecord> {
-        let mut check = Checker { now, errors };
+    fn validate(self, context: Context, errors: &mut Vec<FieldError>) -> Option<SleepRecord> {
+        let mut check = Checker { context, errors };
         let start = check.timestamp("start_time", self.start_time);
         let end = check.timestamp("end_time", self.end_time);
         let minutes = |check: &mut Checker, field, value| {
@@ -366,8 +372,8 @@ impl Validate for SleepInput {
 impl Validate for ActivityInput {
     type Record = ActivityRecord;
 
-    fn validate(self, now: DateTime<Utc>, errors: &mut Vec<FieldError>) -> Option<ActivityRecord> {
-        let mut check = Checker { now, errors };
+    fn validate(self, context: Context, errors: &mut Vec<FieldError>) -> Option<ActivityRecord> {
+        let mut check = Checker { context, errors };
         let start = check.timestamp("start_time", self.start_time);
         let activity_type = match check.required("activity_type", self.activity_type) {
             Some(raw) => checked(check.text("activity_type", Some(raw), 64)).flatten(),
@@ -396,8 +402,8 @@ impl Validate for ActivityInput {
 impl Validate for MealInput {
     type Record = MealRecord;
 
-    fn validate(self, now: DateTime<Utc>, errors: &mut Vec<FieldError>) -> Option<MealRecord> {
-        let mut check = Checker { now, errors };
+    fn validate(self, context: Context, errors: &mut Vec<FieldError>) -> Option<MealRecord> {
+        let mut check = Checker { context, errors };
         let eaten_at = check.timestamp("timestamp", self.timestamp);
         let meal_type = checked(check.choice("meal_type", self.meal_type, &MealType::ALL, MealType::as_str));
         let carbs = check.required("carbs_g", self.carbs_g);
