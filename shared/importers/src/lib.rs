@@ -1,0 +1,230 @@
+//! Parsers for the exports people already have: Dexcom Clarity CSV, FreeStyle LibreView CSV, Nightscout entries
+//! JSON and Apple Health `export.xml`.
+//!
+//! Pure: a parser reads from the `BufRead` it is given and hands each record to a callback as soon as it is known,
+//! so memory stays bounded whatever the file size (LibreView, whose date order can only be inferred from the whole
+//! file, buffers its rows; its files are small). What it could not import, and what it had to adjust (`High` mapped
+//! to 400 mg/dL, DST-ambiguous local times), is tallied in [`Findings`] with line numbers. A file that is cut off or
+//! malformed is a [`ParseError`]: the caller must then discard everything the parser emitted.
+
+pub mod apple_health;
+pub mod dexcom;
+mod findings;
+pub mod libreview;
+mod local_time;
+pub mod nightscout;
+mod table;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use findings::{Findings, Tally};
+pub use local_time::{LocalClock, AMBIGUOUS as AMBIGUOUS_LOCAL_TIME, NONEXISTENT as NONEXISTENT_LOCAL_TIME};
+
+/// The file formats an import accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    DexcomClarity,
+    Libreview,
+    NightscoutEntries,
+    AppleHealth,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [
+        Format::DexcomClarity,
+        Format::Libreview,
+        Format::NightscoutEntries,
+        Format::AppleHealth,
+    ];
+
+    /// The spelling used in URLs, the CLI and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::DexcomClarity => "dexcom_clarity",
+            Format::Libreview => "libreview",
+            Format::NightscoutEntries => "nightscout_entries",
+            Format::AppleHealth => "apple_health",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.as_str() == raw)
+    }
+
+    /// Guesses the format from a file's first bytes (after any BOM): XML is Apple Health, JSON is Nightscout,
+    /// CSV mentioning `Record Type` is LibreView, other CSV mentioning `Event Type` (or a localised Dexcom header)
+    /// is Dexcom Clarity.
+    pub fn sniff(head: &[u8]) -> Option<Format> {
+        let text = String::from_utf8_lossy(head);
+        let text = text.trim_start_matches(['\u{feff}', ' ', '\n', '\r', '\t']);
+        if text.starts_with('<') {
+            Some(Format::AppleHealth)
+        } else if text.starts_with('[') || text.starts_with('{') {
+            Some(Format::NightscoutEntries)
+        } else if text.contains("Record Type") {
+            Some(Format::Libreview)
+        } else if text.contains("Event Type") || text.contains("Glucose Value") || text.contains("Marca temporal") {
+            Some(Format::DexcomClarity)
+        } else {
+            None
+        }
+    }
+}
+
+/// Values outside what meters and CGMs report, which storage rejects (mg/dL, after rounding to 0.1).
+pub const GLUCOSE_MIN_MG_DL: f64 = 20.0;
+pub const GLUCOSE_MAX_MG_DL: f64 = 600.0;
+
+/// mg/dL per mmol/L (molar mass of glucose; Apple writes the same factor as `mmol<180.1558800000541>/L`).
+pub const MG_DL_PER_MMOL_L: f64 = 18.0156;
+
+/// One glucose reading, in mg/dL rounded to 0.1 and within [`GLUCOSE_MIN_MG_DL`]..=[`GLUCOSE_MAX_MG_DL`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Glucose {
+    pub time: DateTime<Utc>,
+    pub source: &'static str,
+    pub mg_dl: f64,
+    pub trend: Option<String>,
+    pub device: Option<String>,
+    /// The export had an out-of-range marker (`High`, `Low`) mapped to the range limit.
+    pub clipped: bool,
+}
+
+/// One sleep session (at most 24 hours), with the stage minutes the export distinguishes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sleep {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub source: &'static str,
+    pub deep_minutes: Option<i32>,
+    pub light_minutes: Option<i32>,
+    pub rem_minutes: Option<i32>,
+    pub awake_minutes: Option<i32>,
+}
+
+/// One exercise session (0–1440 minutes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub start: DateTime<Utc>,
+    pub activity_type: String,
+    pub source: &'static str,
+    pub duration_minutes: i32,
+    pub calories: Option<f64>,
+}
+
+/// One meal or carbohydrate entry (0–2000 g).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meal {
+    pub eaten_at: DateTime<Utc>,
+    pub source: &'static str,
+    pub carbs_g: f64,
+    pub protein_g: Option<f64>,
+    pub fat_g: Option<f64>,
+    pub calories: Option<f64>,
+}
+
+/// Anything a parser emits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Glucose(Glucose),
+    Sleep(Sleep),
+    Activity(Activity),
+    Meal(Meal),
+}
+
+/// A file that cannot be imported. Whatever the parser emitted before must be discarded.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("this is not a {format} export: {reason}")]
+    Unrecognised { format: &'static str, reason: String },
+    #[error("line {line}: {reason}; the file looks truncated or corrupted, nothing was imported")]
+    Corrupt { line: u64, reason: String },
+    #[error("reading the file: {0}")]
+    Io(#[from] std::io::Error),
+    /// The consumer of the records stopped (e.g. its database write failed).
+    #[error("the import was stopped")]
+    Stopped,
+}
+
+/// Where records go. Returning [`ParseError::Stopped`] ends the parse.
+pub type Emit<'a> = dyn FnMut(Record) -> Result<(), ParseError> + 'a;
+
+/// Everything a parser needs besides the bytes: the zone that local timestamps without an offset are in.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    pub time_zone: chrono_tz::Tz,
+}
+
+/// Parses `reader` as `format`, handing each record to `emit`.
+pub fn parse(
+    format: Format,
+    reader: impl std::io::BufRead,
+    context: Context,
+    emit: &mut Emit<'_>,
+) -> Result<Findings, ParseError> {
+    match format {
+        Format::DexcomClarity => dexcom::parse(reader, context, emit),
+        Format::Libreview => libreview::parse(reader, context, emit),
+        Format::NightscoutEntries => nightscout::parse_entries(reader, emit),
+        Format::AppleHealth => apple_health::parse(reader, emit),
+    }
+}
+
+/// A glucose value in `unit` as stored: mg/dL rounded to 0.1, or `None` when outside the storable range.
+pub(crate) fn glucose_mg_dl(value: f64, mmol: bool) -> Option<f64> {
+    let mg_dl = if mmol { value * MG_DL_PER_MMOL_L } else { value };
+    let rounded = (mg_dl * 10.0).round() / 10.0;
+    (GLUCOSE_MIN_MG_DL..=GLUCOSE_MAX_MG_DL)
+        .contains(&rounded)
+        .then_some(rounded)
+}
+
+/// A number as exports write it: `6.3`, or `6,3` in locales with a decimal comma.
+pub(crate) fn parse_number(raw: &str) -> Option<f64> {
+    let raw = raw.trim();
+    raw.parse::<f64>()
+        .or_else(|_| raw.replace(',', ".").parse::<f64>())
+        .ok()
+        .filter(|v| v.is_finite())
+}
+
+/// Keeps at most `max` characters (the store's column limits).
+pub(crate) fn truncate(raw: &str, max: usize) -> Option<String> {
+    let trimmed = raw.trim();
+    (!trimmed.is_empty()).then(|| trimmed.chars().take(max).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_round_trip_and_sniff() {
+        for format in Format::ALL {
+            assert_eq!(Format::parse(format.as_str()), Some(format));
+        }
+        assert_eq!(Format::sniff(b"\xef\xbb\xbf<?xml version"), Some(Format::AppleHealth));
+        assert_eq!(Format::sniff(b"[\n {\"sgv\": 1}"), Some(Format::NightscoutEntries));
+        assert_eq!(
+            Format::sniff(b"Device,Serial Number,Device Timestamp,Record Type"),
+            Some(Format::Libreview)
+        );
+        assert_eq!(
+            Format::sniff(b"Index,Timestamp,Event Type"),
+            Some(Format::DexcomClarity)
+        );
+        assert_eq!(Format::sniff(b"hello"), None);
+    }
+
+    #[test]
+    fn glucose_is_converted_rounded_and_range_checked() {
+        assert_eq!(glucose_mg_dl(6.3, true), Some(113.5));
+        assert_eq!(glucose_mg_dl(142.0, false), Some(142.0));
+        assert_eq!(glucose_mg_dl(19.0, false), None);
+        assert_eq!(glucose_mg_dl(601.0, false), None);
+        assert_eq!(parse_number("6,3"), Some(6.3));
+        assert_eq!(parse_number("NaN"), None);
+    }
+}
