@@ -4,8 +4,10 @@ use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
 use chrono::{DateTime, TimeDelta, Utc};
-use glucolens_core::testing;
+use glucolens_core::domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepRecord};
+use glucolens_core::domain::{GlucoseUnit, MgDl};
 use glucolens_core::AppState;
+use glucolens_core::{store, testing};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -42,20 +44,18 @@ fn range_uri(start: &str, end: &str, extra: &str) -> String {
 }
 
 async fn insert_readings(db: &PgPool, user: Uuid, readings: &[(DateTime<Utc>, f64, &str)]) {
-    let times: Vec<_> = readings.iter().map(|r| r.0).collect();
-    let values: Vec<_> = readings.iter().map(|r| r.1).collect();
-    let sources: Vec<_> = readings.iter().map(|r| r.2.to_owned()).collect();
-    sqlx::query(
-        "INSERT INTO glucose_readings (user_id, time, value_mg_dl, source, trend)
-         SELECT $1, t, v, s, 'flat' FROM UNNEST($2::timestamptz[], $3::float8[], $4::text[]) AS b(t, v, s)",
-    )
-    .bind(user)
-    .bind(times)
-    .bind(values)
-    .bind(sources)
-    .execute(db)
-    .await
-    .unwrap();
+    let records: Vec<_> = readings
+        .iter()
+        .map(|&(time, value, source)| GlucoseRecord {
+            time,
+            source: source.to_owned(),
+            value: MgDl::parse("value", value, GlucoseUnit::MgDl).unwrap(),
+            trend: Some("flat".into()),
+            device: None,
+            clipped: false,
+        })
+        .collect();
+    store::glucose::insert_batch(db, user, &records).await.unwrap();
 }
 
 /// A reading every 5 minutes in `[start, end)`, all at `value`.
@@ -75,37 +75,47 @@ async fn set_display_unit(db: &PgPool, user: Uuid, unit: &str) {
 }
 
 async fn insert_sleep(db: &PgPool, user: Uuid, start: &str, end: &str, source: &str) {
-    sqlx::query("INSERT INTO sleep_data (user_id, start_time, end_time, source) VALUES ($1, $2, $3, $4)")
-        .bind(user)
-        .bind(at(start))
-        .bind(at(end))
-        .bind(source)
-        .execute(db)
-        .await
-        .unwrap();
+    let session = SleepRecord {
+        start_time: at(start),
+        end_time: at(end),
+        source: source.into(),
+        deep_minutes: None,
+        light_minutes: None,
+        rem_minutes: None,
+        awake_minutes: None,
+        quality: None,
+    };
+    store::sleep::insert_batch(db, user, &[session]).await.unwrap();
 }
 
-async fn insert_activity(db: &PgPool, user: Uuid, start: DateTime<Utc>, minutes: i32) {
-    sqlx::query(
-        "INSERT INTO activities (user_id, start_time, activity_type, source, duration_minutes)
-         VALUES ($1, $2, 'walking', 'watch', $3)",
-    )
-    .bind(user)
-    .bind(start)
-    .bind(minutes)
-    .execute(db)
-    .await
-    .unwrap();
+async fn insert_activity(db: &PgPool, user: Uuid, start_time: DateTime<Utc>, duration_minutes: i32) {
+    let activity = ActivityRecord {
+        start_time,
+        activity_type: "walking".into(),
+        source: "watch".into(),
+        duration_minutes,
+        intensity: None,
+        calories: None,
+        steps: None,
+        avg_heart_rate: None,
+    };
+    store::activities::insert_batch(db, user, &[activity]).await.unwrap();
 }
 
 async fn insert_meal(db: &PgPool, user: Uuid, eaten_at: DateTime<Utc>, carbs_g: f64) {
-    sqlx::query("INSERT INTO meals (user_id, eaten_at, source, carbs_g) VALUES ($1, $2, 'app', $3::float8)")
-        .bind(user)
-        .bind(eaten_at)
-        .bind(carbs_g)
-        .execute(db)
-        .await
-        .unwrap();
+    let meal = MealRecord {
+        eaten_at,
+        source: "app".into(),
+        meal_type: None,
+        carbs_g,
+        protein_g: None,
+        fat_g: None,
+        fiber_g: None,
+        calories: None,
+        glycemic_load: None,
+        description: None,
+    };
+    store::meals::insert_batch(db, user, &[meal]).await.unwrap();
 }
 
 fn error_codes(body: &Value) -> Vec<&str> {
