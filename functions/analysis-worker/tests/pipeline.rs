@@ -167,3 +167,17 @@ async fn a_task_fails_when_its_last_delivery_fails(db: PgPool) {
     assert_eq!(failed.status, TaskStatus::Failed);
     assert!(failed.error.is_some() && failed.finished_at.is_some());
 }
+
+#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+async fn the_sample_event_reports_only_its_malformed_record(db: PgPool) {
+    let event: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_str(include_str!("../../../events/worker-analysis-batch.json")).unwrap();
+    // The first record names a user this database does not have: acknowledged. The second is not a job message.
+    let response = analysis_worker::handle_batch(&db, event).await;
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["0c1f5d6e-8a51-4c35-9a1e-3f0f1d2b7a02"]);
+}
