@@ -2,6 +2,7 @@
 //! Percentages are of readings; GMI uses the mg/dL mean (Bergenstal 2018); CV = 100·SD/mean.
 
 use chrono::{DateTime, Utc};
+use glucolens_analytics::metrics::stats::gmi_from_mean;
 use glucolens_core::domain::GlucoseUnit;
 use glucolens_core::store::dashboard::{GlucoseStats, LifestyleTotals, COVERAGE_SLOT_MINUTES};
 use serde::Serialize;
@@ -126,7 +127,7 @@ impl GlucoseMetrics {
                 .sd_mg_dl
                 .zip(stats.mean_mg_dl)
                 .map(|(sd, mean)| round(100.0 * sd / mean, PERCENT_DECIMALS)),
-            gmi_percent: stats.mean_mg_dl.map(|mean| round(3.31 + 0.02392 * mean, 2)),
+            gmi_percent: stats.mean_mg_dl.map(|mean| round(gmi_from_mean(mean), 2)),
             min: glucose(stats.min_mg_dl),
             max: glucose(stats.max_mg_dl),
             time_in_ranges: has_readings.then(|| TimeInRanges {
