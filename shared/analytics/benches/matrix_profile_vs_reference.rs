@@ -1,7 +1,8 @@
 //! Matrix profile: ours (glucolens_analytics::matrix_profile::stump) vs stumpy.stump.
 //!
-//! Cases: the 90-day golden trace (n = 25,920, m = 288) and a seeded synthetic 365-day trace (n = 105,120,
-//! m = 288) written to a temp CSV so both sides read the same data. Each case is timed in a child process (this
+//! Cases: the 90-day golden trace (n = 25,920, m = 288; also with the portable kernel that CPUs without AVX2 run)
+//! and a seeded synthetic 365-day trace (n = 105,120, m = 288) written to a temp CSV so both sides read the same
+//! data. Columns: wall-clock and process CPU time (all threads) of one call, peak RSS. Each case is timed in a child process (this
 //! binary re-run with `GLUCOLENS_MP_BENCH_CHILD`), so its peak RSS (VmHWM) is the case's alone. The reference is
 //! `bench/reference/matrix_profile.py` run with `GLUCOLENS_BENCH_PYTHON` (default `.venv-bench/bin/python` under the
 //! workspace root); numba compilation is excluded there by a warm-up call.
@@ -14,7 +15,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use glucolens_analytics::cgm::parse_cgm_csv;
-use glucolens_analytics::matrix_profile::{infer_interval, regular_grid, stump};
+use glucolens_analytics::matrix_profile::{infer_interval, regular_grid, stump_with, StumpOptions};
 
 const CHILD_ENV: &str = "GLUCOLENS_MP_BENCH_CHILD";
 
@@ -67,13 +68,17 @@ fn child(spec: &str) {
         parts.next().unwrap().parse::<usize>().unwrap(),
         parts.next().unwrap().parse::<usize>().unwrap(),
     );
+    let options = StumpOptions {
+        portable_kernel: parts.next() == Some("portable"),
+        ..StumpOptions::default()
+    };
     let points = parse_cgm_csv(&std::fs::read_to_string(file).unwrap()).unwrap();
     let t = regular_grid(&points, infer_interval(&points).unwrap()).unwrap().values;
     drop(points);
     let (mut times, mut cpu) = (Vec::new(), Vec::new());
     for _ in 0..repeats {
         let (start, cpu0) = (Instant::now(), cpu_seconds());
-        let mp = stump(&t, m).unwrap();
+        let mp = stump_with(&t, m, &options).unwrap();
         times.push(start.elapsed().as_secs_f64());
         cpu.push(cpu_seconds() - cpu0);
         std::hint::black_box(mp);
@@ -126,8 +131,8 @@ struct Row {
     reference: Option<(f64, f64, f64)>,
 }
 
-fn run_ours(file: &Path, m: usize, repeats: usize) -> (f64, f64, usize, f64) {
-    let spec = format!("{}|{m}|{repeats}", file.display());
+fn run_ours(file: &Path, m: usize, repeats: usize, kernel: &str) -> (f64, f64, usize, f64) {
+    let spec = format!("{}|{m}|{repeats}|{kernel}", file.display());
     let out = Command::new(std::env::current_exe().unwrap())
         .env(CHILD_ENV, spec)
         .output()
@@ -197,22 +202,27 @@ fn main() {
     let synthetic = std::env::temp_dir().join(format!("glucolens_mp_bench_365d_{}.csv", std::process::id()));
     std::fs::write(&synthetic, synthetic_csv(365, 20_260_101)).unwrap();
 
-    let cases: Vec<(String, PathBuf, usize, usize)> = vec![
-        ("90d golden, m=288".into(), golden, 288, ref_repeats),
+    // (name, file, m, reference repeats, kernel); the portable-kernel row reuses the row above's reference timing.
+    let cases: Vec<(String, PathBuf, usize, usize, &str)> = vec![
+        ("90d golden, m=288".into(), golden.clone(), 288, ref_repeats, "auto"),
+        ("90d golden, m=288, portable".into(), golden, 288, 0, "portable"),
         (
             "365d synthetic, m=288".into(),
             synthetic.clone(),
             288,
             ref_repeats.min(1),
+            "auto",
         ),
     ];
-    let mut rows = Vec::new();
-    for (name, file, m, rr) in cases {
-        let (ours_s, ours_rss, n, ours_cpu) = run_ours(&file, m, repeats);
-        let reference = if python_ok {
-            run_reference(&python, &file, m, rr)
-        } else {
+    let mut rows: Vec<Row> = Vec::new();
+    for (name, file, m, rr, kernel) in cases {
+        let (ours_s, ours_rss, n, ours_cpu) = run_ours(&file, m, repeats, kernel);
+        let reference = if !python_ok {
             None
+        } else if rr == 0 {
+            rows.last().and_then(|r| r.reference)
+        } else {
+            run_reference(&python, &file, m, rr)
         };
         rows.push(Row {
             case: format!("{name} (n={n})"),

@@ -204,9 +204,30 @@ fn reseeding_changes_nothing_beyond_rounding() {
     let mut rng = Rng(11);
     let t = random_series(&mut rng, 3000, 40);
     let a = stump(&t, 40).unwrap();
-    let b = stump_with(&t, 40, &StumpOptions { reseed_every: 97 }).unwrap();
+    let b = stump_with(
+        &t,
+        40,
+        &StumpOptions {
+            reseed_every: 97,
+            ..StumpOptions::default()
+        },
+    )
+    .unwrap();
     for (x, (p, q)) in a.profile.iter().zip(&b.profile).enumerate() {
         assert!(p == q || close(*p, *q, 40), "P[{x}]: {p} vs {q}");
+    }
+}
+
+#[test]
+fn portable_kernel_gives_identical_results() {
+    let mut rng = Rng(0x5EED_0003);
+    for m in [4, 30, 100] {
+        let t = random_series(&mut rng, 1500, m);
+        let portable = StumpOptions {
+            portable_kernel: true,
+            ..StumpOptions::default()
+        };
+        assert_eq!(stump(&t, m).unwrap(), stump_with(&t, m, &portable).unwrap(), "m={m}");
     }
 }
 
@@ -373,7 +394,15 @@ fn long_series_matches_brute_force_at_sampled_windows() {
         })
         .collect();
     let mp = stump(&t, m).unwrap();
-    let reseeded = stump_with(&t, m, &StumpOptions { reseed_every: 2048 }).unwrap();
+    let reseeded = stump_with(
+        &t,
+        m,
+        &StumpOptions {
+            reseed_every: 2048,
+            ..StumpOptions::default()
+        },
+    )
+    .unwrap();
     let drift = mp
         .profile
         .iter()

@@ -78,12 +78,16 @@ pub struct StumpOptions {
     /// Recompute the covariance of every diagonal directly (an O(m) dot product) every this many steps instead of
     /// only at its start; 0 = never (what stumpy does). Bounds the drift of the recurrence on very long series.
     pub reseed_every: usize,
+    /// Use the portable kernel even where the AVX2 one is available (same results bit for bit; for tests and
+    /// benchmarks of what CPUs without AVX2, e.g. aarch64, run).
+    pub portable_kernel: bool,
 }
 
 impl Default for StumpOptions {
     fn default() -> Self {
         StumpOptions {
             reseed_every: DEFAULT_RESEED_EVERY,
+            portable_kernel: false,
         }
     }
 }
@@ -187,7 +191,7 @@ pub fn stump_with(t: &[f64], m: usize, options: &StumpOptions) -> Result<MatrixP
         });
     }
     let excl_zone = exclusion_zone(m);
-    let corr = self_join(&stats, excl_zone, options.reseed_every);
+    let corr = self_join(&stats, excl_zone, options.reseed_every, options.portable_kernel);
     let l = stats.len();
     let two_m = 2.0 * m as f64;
     // The traversal chose the neighbours; their correlations are recomputed directly (O(n·m)), so the reported
