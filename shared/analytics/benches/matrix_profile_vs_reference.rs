@@ -1,7 +1,8 @@
 //! Matrix profile: ours (glucolens_analytics::matrix_profile::stump) vs stumpy.stump.
 //!
-//! Cases: the 90-day golden trace (n = 25,920, m = 288) and a seeded synthetic 365-day trace (n = 105,120,
-//! m = 288) written to a temp CSV so both sides read the same data. Each case is timed in a child process (this
+//! Cases: the 90-day golden trace (n = 25,920, m = 288; also with the portable kernel that CPUs without AVX2 run)
+//! and a seeded synthetic 365-day trace (n = 105,120, m = 288) written to a temp CSV so both sides read the same
+//! data. Columns: wall-clock and process CPU time (all threads) of one call, peak RSS. Each case is timed in a child process (this
 //! binary re-run with `GLUCOLENS_MP_BENCH_CHILD`), so its peak RSS (VmHWM) is the case's alone. The reference is
 //! `bench/reference/matrix_profile.py` run with `GLUCOLENS_BENCH_PYTHON` (default `.venv-bench/bin/python` under the
 //! workspace root); numba compilation is excluded there by a warm-up call.
@@ -14,7 +15,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use glucolens_analytics::cgm::parse_cgm_csv;
-use glucolens_analytics::matrix_profile::{infer_interval, regular_grid, stump};
+use glucolens_analytics::matrix_profile::{infer_interval, regular_grid, stump_with, StumpOptions};
 
 const CHILD_ENV: &str = "GLUCOLENS_MP_BENCH_CHILD";
 
@@ -32,6 +33,21 @@ fn vm_hwm_mb() -> f64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// CPU time (user + system, all threads) of this process in seconds, from /proc/self/stat (clock ticks of 10 ms).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_comm = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_comm.split_whitespace().collect();
+    // fields[0] is the state (field 3): utime and stime are fields 14 and 15
+    let ticks = |k: usize| {
+        fields
+            .get(k - 3)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (ticks(14) + ticks(15)) / 100.0
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -52,17 +68,22 @@ fn child(spec: &str) {
         parts.next().unwrap().parse::<usize>().unwrap(),
         parts.next().unwrap().parse::<usize>().unwrap(),
     );
+    let options = StumpOptions {
+        portable_kernel: parts.next() == Some("portable"),
+        ..StumpOptions::default()
+    };
     let points = parse_cgm_csv(&std::fs::read_to_string(file).unwrap()).unwrap();
     let t = regular_grid(&points, infer_interval(&points).unwrap()).unwrap().values;
     drop(points);
-    let mut times = Vec::new();
+    let (mut times, mut cpu) = (Vec::new(), Vec::new());
     for _ in 0..repeats {
-        let start = Instant::now();
-        let mp = stump(&t, m).unwrap();
+        let (start, cpu0) = (Instant::now(), cpu_seconds());
+        let mp = stump_with(&t, m, &options).unwrap();
         times.push(start.elapsed().as_secs_f64());
+        cpu.push(cpu_seconds() - cpu0);
         std::hint::black_box(mp);
     }
-    println!("{} {} {}", median(times), vm_hwm_mb(), t.len());
+    println!("{} {} {} {}", median(times), vm_hwm_mb(), t.len(), median(cpu));
 }
 
 /// Seeded synthetic CGM: daily rhythm, meal bumps, AR noise, a few sensor gaps; 5-minute samples.
@@ -106,11 +127,12 @@ struct Row {
     case: String,
     ours_s: f64,
     ours_rss: f64,
-    reference: Option<(f64, f64)>,
+    ours_cpu: f64,
+    reference: Option<(f64, f64, f64)>,
 }
 
-fn run_ours(file: &Path, m: usize, repeats: usize) -> (f64, f64, usize) {
-    let spec = format!("{}|{m}|{repeats}", file.display());
+fn run_ours(file: &Path, m: usize, repeats: usize, kernel: &str) -> (f64, f64, usize, f64) {
+    let spec = format!("{}|{m}|{repeats}|{kernel}", file.display());
     let out = Command::new(std::env::current_exe().unwrap())
         .env(CHILD_ENV, spec)
         .output()
@@ -123,10 +145,15 @@ fn run_ours(file: &Path, m: usize, repeats: usize) -> (f64, f64, usize) {
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().last().unwrap();
     let f: Vec<&str> = line.split_whitespace().collect();
-    (f[0].parse().unwrap(), f[1].parse().unwrap(), f[2].parse().unwrap())
+    (
+        f[0].parse().unwrap(),
+        f[1].parse().unwrap(),
+        f[2].parse().unwrap(),
+        f[3].parse().unwrap(),
+    )
 }
 
-fn run_reference(python: &Path, file: &Path, m: usize, repeats: usize) -> Option<(f64, f64)> {
+fn run_reference(python: &Path, file: &Path, m: usize, repeats: usize) -> Option<(f64, f64, f64)> {
     let script = workspace_root().join("bench/reference/matrix_profile.py");
     let out = Command::new(python)
         .arg(&script)
@@ -137,7 +164,8 @@ fn run_reference(python: &Path, file: &Path, m: usize, repeats: usize) -> Option
         Ok(o) if o.status.success() => {
             let text = String::from_utf8_lossy(&o.stdout);
             let v: serde_json::Value = serde_json::from_str(text.lines().last()?).ok()?;
-            Some((v["median_s"].as_f64()?, v["peak_rss_mb"].as_f64()?))
+            let cpu = v["cpu_median_s"].as_f64().unwrap_or(f64::NAN);
+            Some((v["median_s"].as_f64()?, v["peak_rss_mb"].as_f64()?, cpu))
         }
         Ok(o) => {
             eprintln!("reference failed: {}", String::from_utf8_lossy(&o.stderr));
@@ -174,27 +202,33 @@ fn main() {
     let synthetic = std::env::temp_dir().join(format!("glucolens_mp_bench_365d_{}.csv", std::process::id()));
     std::fs::write(&synthetic, synthetic_csv(365, 20_260_101)).unwrap();
 
-    let cases: Vec<(String, PathBuf, usize, usize)> = vec![
-        ("90d golden, m=288".into(), golden, 288, ref_repeats),
+    // (name, file, m, reference repeats, kernel); the portable-kernel row reuses the row above's reference timing.
+    let cases: Vec<(String, PathBuf, usize, usize, &str)> = vec![
+        ("90d golden, m=288".into(), golden.clone(), 288, ref_repeats, "auto"),
+        ("90d golden, m=288, portable".into(), golden, 288, 0, "portable"),
         (
             "365d synthetic, m=288".into(),
             synthetic.clone(),
             288,
             ref_repeats.min(1),
+            "auto",
         ),
     ];
-    let mut rows = Vec::new();
-    for (name, file, m, rr) in cases {
-        let (ours_s, ours_rss, n) = run_ours(&file, m, repeats);
-        let reference = if python_ok {
-            run_reference(&python, &file, m, rr)
-        } else {
+    let mut rows: Vec<Row> = Vec::new();
+    for (name, file, m, rr, kernel) in cases {
+        let (ours_s, ours_rss, n, ours_cpu) = run_ours(&file, m, repeats, kernel);
+        let reference = if !python_ok {
             None
+        } else if rr == 0 {
+            rows.last().and_then(|r| r.reference)
+        } else {
+            run_reference(&python, &file, m, rr)
         };
         rows.push(Row {
             case: format!("{name} (n={n})"),
             ours_s,
             ours_rss,
+            ours_cpu,
             reference,
         });
     }
@@ -205,17 +239,24 @@ fn main() {
         rayon::current_num_threads()
     );
     println!(
-        "{:<34} {:>12} {:>12} {:>10} {:>12} {:>12}",
-        "case", "ours (s)", "ref (s)", "ref/ours", "ours RSS MB", "ref RSS MB"
+        "{:<34} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>11} {:>10}",
+        "case", "ours s", "ref s", "ref/ours", "ours cpu", "ref cpu", "cpu ratio", "ours RSS MB", "ref RSS MB"
     );
     for r in rows {
-        let (rs, rrss, ratio) = match r.reference {
-            Some((s, rss)) => (format!("{s:.4}"), format!("{rss:.1}"), format!("{:.2}x", s / r.ours_s)),
-            None => ("-".into(), "-".into(), "-".into()),
+        let (rs, rcpu, rrss, ratio, cpu_ratio) = match r.reference {
+            Some((s, rss, cpu)) => (
+                format!("{s:.3}"),
+                format!("{cpu:.3}"),
+                format!("{rss:.1}"),
+                format!("{:.2}x", s / r.ours_s),
+                format!("{:.2}x", cpu / r.ours_cpu),
+            ),
+            None => ("-".into(), "-".into(), "-".into(), "-".into(), "-".into()),
         };
         println!(
-            "{:<34} {:>12.4} {:>12} {:>10} {:>12.1} {:>12}",
-            r.case, r.ours_s, rs, ratio, r.ours_rss, rrss
+            "{:<34} {:>9.3} {:>9} {:>9} {:>9.3} {:>9} {:>9} {:>11.1} {:>10}",
+            r.case, r.ours_s, rs, ratio, r.ours_cpu, rcpu, cpu_ratio, r.ours_rss, rrss
         );
     }
+    println!("(wall = median wall-clock of one stump call; cpu = process CPU time of that call, all threads)");
 }

@@ -204,9 +204,30 @@ fn reseeding_changes_nothing_beyond_rounding() {
     let mut rng = Rng(11);
     let t = random_series(&mut rng, 3000, 40);
     let a = stump(&t, 40).unwrap();
-    let b = stump_with(&t, 40, &StumpOptions { reseed_every: 97 }).unwrap();
+    let b = stump_with(
+        &t,
+        40,
+        &StumpOptions {
+            reseed_every: 97,
+            ..StumpOptions::default()
+        },
+    )
+    .unwrap();
     for (x, (p, q)) in a.profile.iter().zip(&b.profile).enumerate() {
         assert!(p == q || close(*p, *q, 40), "P[{x}]: {p} vs {q}");
+    }
+}
+
+#[test]
+fn portable_kernel_gives_identical_results() {
+    let mut rng = Rng(0x5EED_0003);
+    for m in [4, 30, 100] {
+        let t = random_series(&mut rng, 1500, m);
+        let portable = StumpOptions {
+            portable_kernel: true,
+            ..StumpOptions::default()
+        };
+        assert_eq!(stump(&t, m).unwrap(), stump_with(&t, m, &portable).unwrap(), "m={m}");
     }
 }
 
@@ -350,4 +371,62 @@ fn regular_grid_fills_gaps_with_nan_and_averages_duplicates() {
         infer_interval(&points[..1]),
         Err(AnalyticsError::InsufficientData { .. })
     ));
+}
+
+/// 365 days of 5-minute CGM-like data (n = 105,120, m = 288): the profile at sampled windows equals a brute-force
+/// scan of all their neighbours, and periodic re-seeding of the recurrence changes nothing beyond 1e-8.
+/// Slow in debug builds: `cargo test --release -- --ignored long_series`.
+#[test]
+#[ignore]
+fn long_series_matches_brute_force_at_sampled_windows() {
+    let mut rng = Rng(365);
+    let (n, m) = (105_120, 288);
+    let mut level = 130.0f64;
+    let t: Vec<f64> = (0..n)
+        .map(|k| {
+            level = 0.995 * level + 0.005 * 130.0 + 3.0 * (rng.next() - 0.5);
+            let daily = 25.0 * (std::f64::consts::TAU * (k % 288) as f64 / 288.0).sin();
+            if k % 10_000 < 12 {
+                f64::NAN
+            } else {
+                ((level + daily).clamp(39.0, 400.0) * 10.0).round() / 10.0
+            }
+        })
+        .collect();
+    let mp = stump(&t, m).unwrap();
+    let reseeded = stump_with(
+        &t,
+        m,
+        &StumpOptions {
+            reseed_every: 2048,
+            ..StumpOptions::default()
+        },
+    )
+    .unwrap();
+    let drift = mp
+        .profile
+        .iter()
+        .zip(&reseeded.profile)
+        .filter(|(a, _)| a.is_finite())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f64, f64::max);
+    eprintln!("max |P(no re-seed) − P(re-seed every 2048)| = {drift:e}");
+    assert!(drift <= TOL);
+    let l = n - m + 1;
+    let ez = exclusion_zone(m);
+    let mut worst = 0.0f64;
+    for s in 0..12 {
+        let x = (s * 8_761 + 17) % l;
+        let best = (0..l)
+            .filter(|&y| y.abs_diff(x) > ez)
+            .filter_map(|y| dist(&t, m, x, y))
+            .fold(f64::INFINITY, f64::min);
+        if best.is_finite() {
+            worst = worst.max((mp.profile[x] - best).abs());
+        } else {
+            assert!(mp.profile[x].is_infinite());
+        }
+    }
+    eprintln!("max |P − brute force| at 12 sampled windows = {worst:e}");
+    assert!(worst <= TOL);
 }

@@ -234,7 +234,7 @@ impl<'a> Recurrence<'a> {
 
 /// Best left/right Pearson correlations of every window (exclusion zone `excl_zone`), stumpy semantics: windows
 /// touching a missing value never take part; constant windows correlate 1 with each other and 0.5 with the rest.
-pub(crate) fn self_join(stats: &WindowStats, excl_zone: usize, reseed: usize) -> Correlations {
+pub(crate) fn self_join(stats: &WindowStats, excl_zone: usize, reseed: usize, portable: bool) -> Correlations {
     let l = stats.len();
     let first = excl_zone + 1;
     let mut out = if first >= l {
@@ -246,7 +246,7 @@ pub(crate) fn self_join(stats: &WindowStats, excl_zone: usize, reseed: usize) ->
             .into_par_iter()
             .map(|(g_lo, g_hi)| {
                 let mut acc = Correlations::empty(l);
-                run_range(&rec, g_lo, g_hi, &mut acc);
+                run_range(&rec, g_lo, g_hi, &mut acc, portable);
                 acc
             })
             .reduce_with(Correlations::merge)
@@ -281,10 +281,10 @@ fn partition_diagonals(first: usize, l: usize, parts: usize) -> Vec<(usize, usiz
     ranges
 }
 
-fn run_range(rec: &Recurrence, g_lo: usize, g_hi: usize, acc: &mut Correlations) {
+fn run_range(rec: &Recurrence, g_lo: usize, g_hi: usize, acc: &mut Correlations, portable: bool) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if !portable && std::arch::is_x86_feature_detected!("avx2") {
             let rows = |rec: &Recurrence,
                         g0: usize,
                         end: usize,
@@ -385,25 +385,30 @@ fn full_rows_generic(
                 cov[lane] += a[j0 + lane] * ka - c[j0 + lane] * kc;
             }
         }
+        // Written lane-wise over fixed-size arrays so that LLVM vectorises it for the baseline target (SSE2, NEON).
         let si = sinv[i];
-        let mut best = f64::NEG_INFINITY;
-        let mut best_lane = 0;
+        let sj: &[f64; LANES] = sinv[j0..j0 + LANES].try_into().unwrap();
+        let mut r = [0.0f64; LANES];
         for lane in 0..LANES {
-            let j = j0 + lane;
-            let v = cov[lane] * sinv[j] * si;
-            let v = if v > 1.0 { 1.0 } else { v };
-            if v > acc.rho_left[j] {
-                acc.rho_left[j] = v;
-                acc.idx_left[j] = i as i64;
-            }
-            if v > best {
-                best = v;
-                best_lane = lane;
-            }
+            let v = cov[lane] * sj[lane] * si;
+            r[lane] = if v > 1.0 { 1.0 } else { v };
+        }
+        let rl: &mut [f64; LANES] = (&mut acc.rho_left[j0..j0 + LANES]).try_into().unwrap();
+        let il: &mut [i64; LANES] = (&mut acc.idx_left[j0..j0 + LANES]).try_into().unwrap();
+        let ii = i as i64;
+        for lane in 0..LANES {
+            let better = r[lane] > rl[lane];
+            rl[lane] = if better { r[lane] } else { rl[lane] };
+            il[lane] = if better { ii } else { il[lane] };
+        }
+        let mut best = f64::NEG_INFINITY;
+        for lane in 0..LANES {
+            best = if r[lane] > best { r[lane] } else { best };
         }
         if best > acc.rho_right[i] {
+            let lane = r.iter().position(|&v| v == best).unwrap_or(0);
             acc.rho_right[i] = best;
-            acc.idx_right[i] = (j0 + best_lane) as i64;
+            acc.idx_right[i] = (j0 + lane) as i64;
         }
     }
 }
