@@ -101,7 +101,11 @@ impl AnalysisState {
         let days_needed = (run.required_days - run.qualifying_days).max(0);
         let enough = run.first_date.is_some();
         AnalysisState {
-            status: if enough { AnalysisStatus::Computed } else { AnalysisStatus::NotEnoughData },
+            status: if enough {
+                AnalysisStatus::Computed
+            } else {
+                AnalysisStatus::NotEnoughData
+            },
             message: (!enough).then(|| {
                 format!(
                     "Not enough data yet: correlations need {} consecutive days with enough glucose data and your \
@@ -155,26 +159,46 @@ impl CorrelationsQuery {
             let known = VARIABLES.iter().find(|v| v.column == raw).map(|v| v.column);
             if known.is_none() {
                 let names: Vec<&str> = VARIABLES.iter().map(|v| v.column).collect();
-                errors.push(FieldError::new("factor", "unknown_factor", format!("one of {}", names.join(", "))));
+                errors.push(FieldError::new(
+                    "factor",
+                    "unknown_factor",
+                    format!("one of {}", names.join(", ")),
+                ));
             }
             known
         });
         let min_confidence = match self.min_confidence.as_deref() {
             None => Confidence::Medium,
             Some(raw) => Confidence::parse(raw).unwrap_or_else(|| {
-                errors.push(FieldError::new("min_confidence", "invalid_confidence", "one of low, medium, high"));
+                errors.push(FieldError::new(
+                    "min_confidence",
+                    "invalid_confidence",
+                    "one of low, medium, high",
+                ));
                 Confidence::Medium
             }),
         };
         let limit = match self.limit.as_deref() {
             None => DEFAULT_LIMIT,
-            Some(raw) => raw.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).unwrap_or_else(|| {
-                errors.push(FieldError::new("limit", "out_of_range", format!("an integer from 1 to {MAX_LIMIT}")));
-                DEFAULT_LIMIT
-            }),
+            Some(raw) => raw
+                .parse()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .unwrap_or_else(|| {
+                    errors.push(FieldError::new(
+                        "limit",
+                        "out_of_range",
+                        format!("an integer from 1 to {MAX_LIMIT}"),
+                    ));
+                    DEFAULT_LIMIT
+                }),
         };
         if errors.is_empty() {
-            Ok(CorrelationsRequest { factor, min_confidence, limit })
+            Ok(CorrelationsRequest {
+                factor,
+                min_confidence,
+                limit,
+            })
         } else {
             Err(ApiError::Validation(errors))
         }
@@ -183,15 +207,20 @@ impl CorrelationsQuery {
 
 /// The query string, or a problem response when it cannot be decoded at all.
 fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query.map(|Query(params)| params).map_err(|rejection| ApiError::BadRequest {
-        code: "invalid_query",
-        detail: rejection.body_text(),
-    })
+    query
+        .map(|Query(params)| params)
+        .map_err(|rejection| ApiError::BadRequest {
+            code: "invalid_query",
+            detail: rejection.body_text(),
+        })
 }
 
 /// The caller's display unit (the account may have been erased since its token was checked).
 async fn display_unit(state: &AppState, user: AuthUser) -> Result<GlucoseUnit, ApiError> {
-    Ok(users::get(&state.db, user.id).await?.ok_or(ApiError::NotFound)?.display_unit())
+    Ok(users::get(&state.db, user.id)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .display_unit())
 }
 
 /// Records the read of `resource` before its data leaves the service: a read that cannot be audited fails.
@@ -220,7 +249,10 @@ async fn findings(
         limit: request.limit,
     };
     let rows = correlations::list(&state.db, user.id, &filter).await?;
-    Ok(rows.iter().filter_map(|row| recommendations::finding(row, unit)).collect())
+    Ok(rows
+        .iter()
+        .filter_map(|row| recommendations::finding(row, unit))
+        .collect())
 }
 
 #[utoipa::path(
@@ -309,13 +341,20 @@ async fn list_recommendations(
     request_id: RequestId,
 ) -> Result<ApiJson<RecommendationsResponse>, ApiError> {
     let analysis = AnalysisState::of(correlations::latest_run(&state.db, user.id).await?);
-    let request = CorrelationsRequest { factor: None, min_confidence: Confidence::Medium, limit: MAX_LIMIT };
+    let request = CorrelationsRequest {
+        factor: None,
+        min_confidence: Confidence::Medium,
+        limit: MAX_LIMIT,
+    };
     let unit = display_unit(&state, user).await?;
     let findings = findings(&state, user, unit, &request).await?;
     let mut recommendations = recommendations::recommend(&findings, unit);
     recommendations.truncate(MAX_RECOMMENDATIONS);
     audit_read(&state, user, &request_id, "recommendations").await?;
-    Ok(ApiJson(RecommendationsResponse { analysis, recommendations }))
+    Ok(ApiJson(RecommendationsResponse {
+        analysis,
+        recommendations,
+    }))
 }
 
 #[utoipa::path(

@@ -141,7 +141,13 @@ async fn planted_effects_are_found_and_noise_is_not(db: PgPool) {
     planted_days(&db, user, 90, 42).await;
 
     let outcome = insights::compute_correlations(&db, user).await.unwrap();
-    let CorrelationOutcome::Computed { sample_size: 90, stored_links } = outcome else { panic!("{outcome:?}") };
+    let CorrelationOutcome::Computed {
+        sample_size: 90,
+        stored_links,
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
     let stored = links(&db, user).await;
     assert_eq!(stored.len(), stored_links);
 
@@ -149,7 +155,12 @@ async fn planted_effects_are_found_and_noise_is_not(db: PgPool) {
     for (cause, lag, planted, unit) in [
         ("sleep_minutes", 1, SLEEP_PER_HOUR, "mg/dL per extra hour of sleep"),
         ("carbs_g", 0, CARBS_PER_10_G, "mg/dL per extra 10 g of carbohydrates"),
-        ("exercise_minutes", 0, EXERCISE_PER_30_MIN, "mg/dL per extra 30 min of exercise"),
+        (
+            "exercise_minutes",
+            0,
+            EXERCISE_PER_30_MIN,
+            "mg/dL per extra 30 min of exercise",
+        ),
     ] {
         let link = find(&stored, cause, "mean_glucose", lag);
         assert!(link.q_value < 0.05, "{link:?}");
@@ -157,12 +168,20 @@ async fn planted_effects_are_found_and_noise_is_not(db: PgPool) {
         assert_eq!(link.effect_unit.as_deref(), Some(unit));
         // Within about two standard errors of the planted slope, and of the same sign.
         let size = link.effect_size.unwrap();
-        assert!(size.signum() == planted.signum() && (size - planted).abs() < 0.45 * planted.abs(), "{link:?}");
+        assert!(
+            size.signum() == planted.signum() && (size - planted).abs() < 0.45 * planted.abs(),
+            "{link:?}"
+        );
     }
     for noise in NOISE_VARIABLES {
-        let involved: Vec<_> =
-            significant.iter().filter(|l| l.cause_factor == noise || l.effect_factor == noise).collect();
-        assert!(involved.is_empty(), "noise variable {noise} in significant links: {involved:#?}");
+        let involved: Vec<_> = significant
+            .iter()
+            .filter(|l| l.cause_factor == noise || l.effect_factor == noise)
+            .collect();
+        assert!(
+            involved.is_empty(),
+            "noise variable {noise} in significant links: {involved:#?}"
+        );
     }
 
     // A rerun (a redelivered message) replaces rather than adds.
@@ -174,30 +193,57 @@ async fn planted_effects_are_found_and_noise_is_not(db: PgPool) {
     assert_eq!(body["status"], "computed");
     assert_eq!(body["qualifying_days"], 90);
     let findings = body["findings"].as_array().unwrap();
-    assert!(findings.iter().all(|f| ["mean_glucose", "cv_percent", "pct_70_180"].contains(&f["effect"].as_str().unwrap())));
+    assert!(findings
+        .iter()
+        .all(|f| ["mean_glucose", "cv_percent", "pct_70_180"].contains(&f["effect"].as_str().unwrap())));
     assert!(findings.iter().any(|f| f["id"] == "sleep_minutes->mean_glucose@1"
-        && f["summary"].as_str().unwrap().starts_with("Each extra hour of sleep went with mean glucose")));
+        && f["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Each extra hour of sleep went with mean glucose")));
 
-    let (_, filtered) = call(&state, "GET", "/api/v1/insights/correlations?factor=carbs_g&limit=1", user).await;
+    let (_, filtered) = call(
+        &state,
+        "GET",
+        "/api/v1/insights/correlations?factor=carbs_g&limit=1",
+        user,
+    )
+    .await;
     let filtered = filtered["findings"].as_array().unwrap();
     assert_eq!(filtered.len(), 1);
     assert_eq!(filtered[0]["cause"], "carbs_g");
 
-    let (status, body) = call(&state, "GET", "/api/v1/insights/correlations?factor=water&min_confidence=sure", user).await;
+    let (status, body) = call(
+        &state,
+        "GET",
+        "/api/v1/insights/correlations?factor=water&min_confidence=sure",
+        user,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"].as_array().unwrap().len(), 2);
 
     let (status, body) = call(&state, "GET", "/api/v1/insights/recommendations", user).await;
     assert_eq!(status, StatusCode::OK);
     let recommendations = body["recommendations"].as_array().unwrap();
-    let cited: Vec<&str> = recommendations.iter().map(|r| r["evidence"]["finding_id"].as_str().unwrap()).collect();
-    for planted in ["sleep_minutes->mean_glucose@1", "carbs_g->mean_glucose@0", "exercise_minutes->mean_glucose@0"] {
+    let cited: Vec<&str> = recommendations
+        .iter()
+        .map(|r| r["evidence"]["finding_id"].as_str().unwrap())
+        .collect();
+    for planted in [
+        "sleep_minutes->mean_glucose@1",
+        "carbs_g->mean_glucose@0",
+        "exercise_minutes->mean_glucose@0",
+    ] {
         assert!(cited.contains(&planted), "{planted} not among {cited:?}");
     }
     for (rank, recommendation) in recommendations.iter().enumerate() {
         assert_eq!(recommendation["rank"], rank + 1);
         assert!(recommendation["evidence"]["sample_size"].as_i64().unwrap() > 0);
-        assert!(recommendation["message"].as_str().unwrap().ends_with("Discuss any changes with your care team."));
+        assert!(recommendation["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("Discuss any changes with your care team."));
     }
 
     // Reads are audited.
@@ -213,10 +259,16 @@ async fn planted_effects_are_found_and_noise_is_not(db: PgPool) {
 async fn recommendations_use_the_display_unit(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
-    sqlx::query("UPDATE users SET display_unit = 'mmol/L' WHERE id = $1").bind(user).execute(&db).await.unwrap();
+    sqlx::query("UPDATE users SET display_unit = 'mmol/L' WHERE id = $1")
+        .bind(user)
+        .execute(&db)
+        .await
+        .unwrap();
     planted_days(&db, user, 90, 42).await;
     insights::compute_correlations(&db, user).await.unwrap();
-    let stored = find(&links(&db, user).await, "carbs_g", "mean_glucose", 0).effect_size.unwrap();
+    let stored = find(&links(&db, user).await, "carbs_g", "mean_glucose", 0)
+        .effect_size
+        .unwrap();
 
     let (_, body) = call(&state, "GET", "/api/v1/insights/recommendations", user).await;
     let carbs = body["recommendations"]
@@ -226,9 +278,15 @@ async fn recommendations_use_the_display_unit(db: PgPool) {
         .find(|r| r["evidence"]["finding_id"] == "carbs_g->mean_glucose@0")
         .unwrap()
         .clone();
-    assert_eq!(carbs["evidence"]["effect_unit"], "mmol/L per extra 10 g of carbohydrates");
+    assert_eq!(
+        carbs["evidence"]["effect_unit"],
+        "mmol/L per extra 10 g of carbohydrates"
+    );
     assert!((carbs["evidence"]["effect_size"].as_f64().unwrap() - stored / 18.0156).abs() < 1e-9);
-    assert!(carbs["message"].as_str().unwrap().contains(" mmol/L higher the same day"));
+    assert!(carbs["message"]
+        .as_str()
+        .unwrap()
+        .contains(" mmol/L higher the same day"));
 }
 
 #[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
@@ -241,7 +299,13 @@ async fn too_few_days_say_how_many_more_are_needed(db: PgPool) {
 
     planted_days(&db, user, 21, 7).await;
     let outcome = insights::compute_correlations(&db, user).await.unwrap();
-    assert_eq!(outcome, CorrelationOutcome::NotEnoughData { qualifying_days: 21, required_days: 30 });
+    assert_eq!(
+        outcome,
+        CorrelationOutcome::NotEnoughData {
+            qualifying_days: 21,
+            required_days: 30
+        }
+    );
     assert!(links(&db, user).await.is_empty());
 
     let (status, body) = call(&state, "GET", "/api/v1/insights/correlations", user).await;
@@ -290,7 +354,10 @@ async fn patterns_are_stored_with_dates_and_thresholds(db: PgPool) {
     let outcome = insights::discover_patterns(&db, user).await.unwrap();
     // (The trace is an exact sine: its 3-hour windows match only within rounding, below stumpy's default match
     // distance, so short motifs are covered by the unit tests instead.)
-    assert!(outcome.daily_motifs >= 1 && outcome.discords >= 1 && outcome.association_rules >= 1, "{outcome:?}");
+    assert!(
+        outcome.daily_motifs >= 1 && outcome.discords >= 1 && outcome.association_rules >= 1,
+        "{outcome:?}"
+    );
     // A rerun replaces.
     let again = insights::discover_patterns(&db, user).await.unwrap();
     assert_eq!(again, outcome);
@@ -299,7 +366,9 @@ async fn patterns_are_stored_with_dates_and_thresholds(db: PgPool) {
     assert_eq!(status, StatusCode::OK);
     let motifs = body["patterns"].as_array().unwrap();
     assert_eq!(motifs.len(), outcome.daily_motifs);
-    assert!(motifs.iter().all(|m| m["kind"] == "daily_motif" && !m["example_dates"].as_array().unwrap().is_empty()));
+    assert!(motifs
+        .iter()
+        .all(|m| m["kind"] == "daily_motif" && !m["example_dates"].as_array().unwrap().is_empty()));
     assert_eq!(motifs[0]["metadata"]["window_samples"], 288);
 
     let (_, rules) = call(&state, "GET", "/api/v1/insights/patterns?kind=association_rule", user).await;

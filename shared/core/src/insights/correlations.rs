@@ -70,7 +70,9 @@ pub struct AnalysedSeries {
 pub enum Selection {
     Ready(AnalysedSeries),
     /// `qualifying_days` is the length of the longest run of consecutive qualifying days.
-    NotEnoughData { qualifying_days: usize },
+    NotEnoughData {
+        qualifying_days: usize,
+    },
 }
 
 /// Chooses variables and the longest run of consecutive qualifying days (see the module docs).
@@ -111,10 +113,16 @@ pub fn select_series(days: &[DailyValues]) -> Selection {
         return Selection::NotEnoughData { qualifying_days: 0 };
     }
     if rows.len() < REQUIRED_DAYS {
-        return Selection::NotEnoughData { qualifying_days: rows.len() };
+        return Selection::NotEnoughData {
+            qualifying_days: rows.len(),
+        };
     }
     let data = Array2::from_shape_fn((rows.len(), kept.len()), |(t, k)| rows[t].1[kept[k]]);
-    Selection::Ready(AnalysedSeries { variables, dates: rows.iter().map(|(date, _)| *date).collect(), data })
+    Selection::Ready(AnalysedSeries {
+        variables,
+        dates: rows.iter().map(|(date, _)| *date).collect(),
+        data,
+    })
 }
 
 /// The index range of the longest run of consecutive calendar days in sorted `dates` (the latest on ties).
@@ -186,7 +194,9 @@ impl Confidence {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Confidence::Low, Confidence::Medium, Confidence::High].into_iter().find(|c| c.as_str() == raw)
+        [Confidence::Low, Confidence::Medium, Confidence::High]
+            .into_iter()
+            .find(|c| c.as_str() == raw)
     }
 }
 
@@ -228,7 +238,8 @@ pub fn findings(series: &AnalysedSeries, result: &PcmciResult) -> Vec<Finding> {
     for cause in 0..n_vars {
         for effect in 0..n_vars {
             for lag in 0..=result.tau_max {
-                if lag == 0 && !keeps_same_day_orientation(series.variables[cause], series.variables[effect], cause, effect)
+                if lag == 0
+                    && !keeps_same_day_orientation(series.variables[cause], series.variables[effect], cause, effect)
                 {
                     continue;
                 }
@@ -283,7 +294,10 @@ mod tests {
         values[column("sleep_minutes")] = Some(400.0 + (index * 37 % 90) as f64);
         values[column("carbs_g")] = Some(150.0 + (index * 53 % 70) as f64);
         values[column("mean_glucose")] = Some(120.0 + (index * 29 % 40) as f64);
-        DailyValues { date: date(index), values }
+        DailyValues {
+            date: date(index),
+            values,
+        }
     }
 
     #[test]
@@ -316,7 +330,9 @@ mod tests {
     fn longest_run_wins_and_missing_variables_are_dropped() {
         // 10 days, a gap, then 35 days: the 35-day run is analysed; absent variables are not.
         let days: Vec<DailyValues> = (0..10).chain(11..46).map(day).collect();
-        let Selection::Ready(series) = select_series(&days) else { panic!("expected a series") };
+        let Selection::Ready(series) = select_series(&days) else {
+            panic!("expected a series")
+        };
         assert_eq!(series.dates.len(), 35);
         assert_eq!(series.dates[0], date(11));
         let names: Vec<&str> = series.variables.iter().map(|v| v.column).collect();
@@ -327,7 +343,10 @@ mod tests {
     #[test]
     fn too_short_a_run_reports_its_length() {
         let days: Vec<DailyValues> = (0..20).chain(21..40).map(day).collect();
-        assert!(matches!(select_series(&days), Selection::NotEnoughData { qualifying_days: 20 }));
+        assert!(matches!(
+            select_series(&days),
+            Selection::NotEnoughData { qualifying_days: 20 }
+        ));
     }
 
     #[test]
@@ -340,7 +359,9 @@ mod tests {
                 d
             })
             .collect();
-        let Selection::Ready(series) = select_series(&days) else { panic!("expected a series") };
+        let Selection::Ready(series) = select_series(&days) else {
+            panic!("expected a series")
+        };
         let names: Vec<&str> = series.variables.iter().map(|v| v.column).collect();
         assert_eq!(names, ["sleep_minutes", "carbs_g", "mean_glucose"]);
     }
@@ -354,7 +375,10 @@ mod tests {
                 d
             })
             .collect();
-        assert!(matches!(select_series(&days), Selection::NotEnoughData { qualifying_days: 0 }));
+        assert!(matches!(
+            select_series(&days),
+            Selection::NotEnoughData { qualifying_days: 0 }
+        ));
     }
 
     #[test]

@@ -57,7 +57,10 @@ impl InsightsError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CorrelationOutcome {
     /// Too few qualifying days: nothing was computed and the user's previous correlations were removed.
-    NotEnoughData { qualifying_days: usize, required_days: usize },
+    NotEnoughData {
+        qualifying_days: usize,
+        required_days: usize,
+    },
     Computed {
         /// Days in the analysed series.
         sample_size: usize,
@@ -82,17 +85,34 @@ pub async fn compute_correlations(db: &PgPool, user_id: Uuid) -> Result<Correlat
     match correlations::select_series(&days) {
         Selection::NotEnoughData { qualifying_days } => {
             store::correlations::replace(db, user_id, qualifying_days, REQUIRED_DAYS, None, &[]).await?;
-            Ok(CorrelationOutcome::NotEnoughData { qualifying_days, required_days: REQUIRED_DAYS })
+            Ok(CorrelationOutcome::NotEnoughData {
+                qualifying_days,
+                required_days: REQUIRED_DAYS,
+            })
         }
         Selection::Ready(series) => {
             let result = run_pcmci(series.data.view(), &correlations::pcmci_params())?;
             let findings = correlations::findings(&series, &result);
             let names: Vec<&str> = series.variables.iter().map(|v| v.column).collect();
             let (first_date, last_date) = (series.dates[0], series.dates[series.dates.len() - 1]);
-            let analysed = store::correlations::AnalysedRun { first_date, last_date, variables: &names };
-            store::correlations::replace(db, user_id, series.dates.len(), REQUIRED_DAYS, Some(analysed), &findings)
-                .await?;
-            Ok(CorrelationOutcome::Computed { sample_size: series.dates.len(), stored_links: findings.len() })
+            let analysed = store::correlations::AnalysedRun {
+                first_date,
+                last_date,
+                variables: &names,
+            };
+            store::correlations::replace(
+                db,
+                user_id,
+                series.dates.len(),
+                REQUIRED_DAYS,
+                Some(analysed),
+                &findings,
+            )
+            .await?;
+            Ok(CorrelationOutcome::Computed {
+                sample_size: series.dates.len(),
+                stored_links: findings.len(),
+            })
         }
     }
 }
@@ -100,7 +120,9 @@ pub async fn compute_correlations(db: &PgPool, user_id: Uuid) -> Result<Correlat
 /// Finds motifs, discords and association rules in the user's data and replaces their `patterns` rows (see
 /// [`patterns`] for the grid, windows and thresholds).
 pub async fn discover_patterns(db: &PgPool, user_id: Uuid) -> Result<PatternOutcome, InsightsError> {
-    let user = store::users::get(db, user_id).await?.ok_or(InsightsError::UnknownUser)?;
+    let user = store::users::get(db, user_id)
+        .await?
+        .ok_or(InsightsError::UnknownUser)?;
     let tz = UserTimeZone::parse(&user.time_zone)
         .map_err(|_| InsightsError::BadData("the stored time zone is invalid".into()))?
         .tz();

@@ -97,16 +97,36 @@ pub fn fill_short_gaps(values: &mut [f64], max_gap: usize) {
 /// Motifs and discords of the grid. Windows that never fit (too short a series, gaps everywhere) yield none.
 pub fn shape_patterns(grid: &GlucoseGrid, tz: Tz) -> Result<Vec<NewPattern>, AnalyticsError> {
     let mut patterns = Vec::new();
-    for (kind, window) in [(PatternKind::DailyMotif, DAY_WINDOW), (PatternKind::ShortMotif, SHORT_WINDOW)] {
-        let Some(profile) = profile_or_none(&grid.values, window)? else { continue };
-        let params = MotifParams { max_motifs: MAX_MOTIFS, max_matches: Some(MAX_MATCHES), ..MotifParams::default() };
-        for (rank, motif) in matrix_profile::motifs(&grid.values, &profile.profile, &params)?.iter().enumerate() {
+    for (kind, window) in [
+        (PatternKind::DailyMotif, DAY_WINDOW),
+        (PatternKind::ShortMotif, SHORT_WINDOW),
+    ] {
+        let Some(profile) = profile_or_none(&grid.values, window)? else {
+            continue;
+        };
+        let params = MotifParams {
+            max_motifs: MAX_MOTIFS,
+            max_matches: Some(MAX_MATCHES),
+            ..MotifParams::default()
+        };
+        for (rank, motif) in matrix_profile::motifs(&grid.values, &profile.profile, &params)?
+            .iter()
+            .enumerate()
+        {
             let starts: Vec<DateTime<Utc>> = motif.indices.iter().map(|&k| grid.slot_start(k as usize)).collect();
             patterns.push(motif_pattern(kind, window, rank + 1, &starts, &motif.distances, tz));
         }
         if kind == PatternKind::DailyMotif {
-            for (rank, discord) in matrix_profile::discords(&profile.profile, window, MAX_DISCORDS).iter().enumerate() {
-                patterns.push(discord_pattern(rank + 1, grid.slot_start(discord.index), discord.distance, tz));
+            for (rank, discord) in matrix_profile::discords(&profile.profile, window, MAX_DISCORDS)
+                .iter()
+                .enumerate()
+            {
+                patterns.push(discord_pattern(
+                    rank + 1,
+                    grid.slot_start(discord.index),
+                    discord.distance,
+                    tz,
+                ));
             }
         }
     }
@@ -206,7 +226,13 @@ pub fn rule_patterns(days: &[RuleDay], target: (f64, f64)) -> Result<Vec<NewPatt
         return Ok(Vec::new());
     }
     let carbs_median = median(days.iter().map(|d| d.carbs_g).collect());
-    let items = ["good_glucose", "glucose_below_goal", "short_sleep", "high_carb", "exercise"];
+    let items = [
+        "good_glucose",
+        "glucose_below_goal",
+        "short_sleep",
+        "high_carb",
+        "exercise",
+    ];
     let present = Array2::from_shape_fn((days.len(), items.len()), |(row, item)| {
         let day = &days[row];
         match item {
@@ -299,7 +325,7 @@ fn item_phrase(item: &str, carbs_median: f64) -> String {
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[mid - 1] + values[mid]) / 2.0
     } else {
         values[mid]
@@ -322,7 +348,11 @@ mod tests {
     #[test]
     fn grid_places_slots_and_marks_missing_ones() {
         let t0 = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
-        let slots = [(t0, 100.0), (t0 + Duration::minutes(10), 120.0), (t0 + Duration::minutes(60), 90.0)];
+        let slots = [
+            (t0, 100.0),
+            (t0 + Duration::minutes(10), 120.0),
+            (t0 + Duration::minutes(60), 90.0),
+        ];
         let grid = GlucoseGrid::from_slots(&slots).unwrap();
         assert_eq!(grid.values.len(), 13);
         assert_eq!(grid.values[1], 110.0);
@@ -351,13 +381,19 @@ mod tests {
         let daily = patterns.iter().find(|p| p.kind == PatternKind::DailyMotif).unwrap();
         assert!(daily.description.starts_with("A recurring 24-hour glucose shape"));
         // 05:00 UTC is midnight in New York: local dates start on 2026-01-01.
-        assert!(daily.example_dates.iter().all(|d| *d >= NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()));
+        assert!(daily
+            .example_dates
+            .iter()
+            .all(|d| *d >= NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()));
         assert_eq!(daily.metadata["window_samples"], 288);
     }
 
     #[test]
     fn too_short_a_series_has_no_shapes() {
-        let grid = GlucoseGrid { start: Utc::now(), values: vec![100.0; 50] };
+        let grid = GlucoseGrid {
+            start: Utc::now(),
+            values: vec![100.0; 50],
+        };
         assert!(shape_patterns(&grid, chrono_tz::UTC).unwrap().is_empty());
     }
 
@@ -378,13 +414,20 @@ mod tests {
         let rules = rule_patterns(&days, (70.0, 180.0)).unwrap();
         let exercise = rules
             .iter()
-            .find(|r| r.metadata["antecedents"] == json!(["exercise"]) && r.metadata["consequents"] == json!(["good_glucose"]))
+            .find(|r| {
+                r.metadata["antecedents"] == json!(["exercise"]) && r.metadata["consequents"] == json!(["good_glucose"])
+            })
             .expect("exercise → good_glucose");
         assert_eq!(exercise.metadata["confidence"], 1.0);
         assert_eq!(exercise.score, Some(2.0));
         assert_eq!(exercise.example_dates.len(), EXAMPLE_DATES);
-        assert!(exercise.description.starts_with("On days with 30 min or more of exercise, your glucose was in your target"));
-        assert!(exercise.metadata["thresholds"]["high_carb"].as_str().unwrap().contains("your median"));
+        assert!(exercise
+            .description
+            .starts_with("On days with 30 min or more of exercise, your glucose was in your target"));
+        assert!(exercise.metadata["thresholds"]["high_carb"]
+            .as_str()
+            .unwrap()
+            .contains("your median"));
         assert!(rule_patterns(&days[..10], (70.0, 180.0)).unwrap().is_empty());
     }
 }

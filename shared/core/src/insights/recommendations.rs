@@ -93,7 +93,9 @@ pub fn recommend(findings: &[CorrelationFinding], unit: GlucoseUnit) -> Vec<Reco
         .iter()
         .filter_map(|finding| {
             let (cause, effect) = (by_column(&finding.cause)?, by_column(&finding.effect)?);
-            let Role::Glucose { lower_is_better } = effect.role else { return None };
+            let Role::Glucose { lower_is_better } = effect.role else {
+                return None;
+            };
             if cause.role != Role::Behaviour || finding.confidence < Confidence::Medium {
                 return None;
             }
@@ -107,21 +109,23 @@ pub fn recommend(findings: &[CorrelationFinding], unit: GlucoseUnit) -> Vec<Reco
             Some((cause, effect, message, finding, effect_size))
         })
         .enumerate()
-        .map(|(index, (cause, effect, message, finding, effect_size))| Recommendation {
-            rank: index + 1,
-            title: format!("{} and {}", capitalised(cause.label), effect.label),
-            message,
-            evidence: Evidence {
-                kind: "correlation",
-                finding_id: finding.id.clone(),
-                sample_size: finding.sample_size,
-                q_value: finding.q_value,
-                confidence: finding.confidence,
-                effect_size,
-                effect_unit: display_effect_unit(effect, cause, unit),
-                lag_days: finding.lag_days,
+        .map(
+            |(index, (cause, effect, message, finding, effect_size))| Recommendation {
+                rank: index + 1,
+                title: format!("{} and {}", capitalised(cause.label), effect.label),
+                message,
+                evidence: Evidence {
+                    kind: "correlation",
+                    finding_id: finding.id.clone(),
+                    sample_size: finding.sample_size,
+                    q_value: finding.q_value,
+                    confidence: finding.confidence,
+                    effect_size,
+                    effect_unit: display_effect_unit(effect, cause, unit),
+                    lag_days: finding.lag_days,
+                },
             },
-        })
+        )
         .collect()
 }
 
@@ -210,7 +214,10 @@ fn timing(lag_days: i16) -> String {
 
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -236,7 +243,11 @@ mod tests {
 
     #[test]
     fn a_sleep_finding_reads_plainly_in_mg_dl() {
-        let sleep = finding(&row("sleep_minutes", "mean_glucose", 1, -14.2, 0.01, "high"), GlucoseUnit::MgDl).unwrap();
+        let sleep = finding(
+            &row("sleep_minutes", "mean_glucose", 1, -14.2, 0.01, "high"),
+            GlucoseUnit::MgDl,
+        )
+        .unwrap();
         assert_eq!(
             sleep.summary,
             "Each extra hour of sleep went with mean glucose 14 mg/dL lower the next day (lag 1 day, q = 0.010, 84 days)."
@@ -247,7 +258,11 @@ mod tests {
 
     #[test]
     fn glucose_effects_follow_the_display_unit() {
-        let carbs = finding(&row("carbs_g", "mean_glucose", 0, 3.6, 0.0004, "high"), GlucoseUnit::MmolL).unwrap();
+        let carbs = finding(
+            &row("carbs_g", "mean_glucose", 0, 3.6, 0.0004, "high"),
+            GlucoseUnit::MmolL,
+        )
+        .unwrap();
         assert!((carbs.effect_size.unwrap() - 3.6 / 18.0156).abs() < 1e-12);
         assert_eq!(
             carbs.summary,
@@ -255,7 +270,11 @@ mod tests {
              (lag 0 days, q < 0.001, 84 days)."
         );
         // Non-glucose effects keep their own unit.
-        let tir = finding(&row("exercise_minutes", "pct_70_180", 0, 2.5, 0.02, "medium"), GlucoseUnit::MmolL).unwrap();
+        let tir = finding(
+            &row("exercise_minutes", "pct_70_180", 0, 2.5, 0.02, "medium"),
+            GlucoseUnit::MmolL,
+        )
+        .unwrap();
         assert_eq!(tir.effect_size, Some(2.5));
         assert!(tir.summary.contains("2.5 percentage points higher"));
     }
@@ -274,11 +293,19 @@ mod tests {
         assert_eq!((recommendations[0].rank, recommendations[1].rank), (1, 2));
         assert_eq!(recommendations[0].title, "Sleep and mean glucose");
         assert!(recommendations[0].message.contains("consistent bedtime"));
-        assert!(recommendations[0].message.ends_with("Discuss any changes with your care team."));
+        assert!(recommendations[0]
+            .message
+            .ends_with("Discuss any changes with your care team."));
         assert_eq!(recommendations[0].evidence.finding_id, "sleep_minutes->mean_glucose@1");
         assert!(recommendations[1].message.contains("spreading carbohydrates"));
         // An adverse direction gets no behavioural idea, only the caveat.
-        let odd = finding(&row("exercise_minutes", "mean_glucose", 0, 5.0, 0.01, "medium"), GlucoseUnit::MgDl).unwrap();
-        assert!(recommend(&[odd], GlucoseUnit::MgDl)[0].message.contains("not proof of cause"));
+        let odd = finding(
+            &row("exercise_minutes", "mean_glucose", 0, 5.0, 0.01, "medium"),
+            GlucoseUnit::MgDl,
+        )
+        .unwrap();
+        assert!(recommend(&[odd], GlucoseUnit::MgDl)[0]
+            .message
+            .contains("not proof of cause"));
     }
 }

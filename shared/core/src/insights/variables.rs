@@ -6,7 +6,9 @@
 pub enum Role {
     Behaviour,
     /// A glucose outcome; `lower_is_better` says which direction is an improvement.
-    Glucose { lower_is_better: bool },
+    Glucose {
+        lower_is_better: bool,
+    },
 }
 
 /// The unit a variable is stored in. Only [`Unit::MgDl`] changes with the user's display unit.
@@ -64,12 +66,29 @@ const fn var(
     step: f64,
     step_label: &'static str,
 ) -> Variable {
-    Variable { column, label, role, unit, step, step_label, missing_is_zero: false }
+    Variable {
+        column,
+        label,
+        role,
+        unit,
+        step,
+        step_label,
+        missing_is_zero: false,
+    }
 }
 
 /// An activity-derived variable: days without an activity record count as zero.
-const fn activity(column: &'static str, label: &'static str, unit: Unit, step: f64, step_label: &'static str) -> Variable {
-    Variable { missing_is_zero: true, ..var(column, label, Role::Behaviour, unit, step, step_label) }
+const fn activity(
+    column: &'static str,
+    label: &'static str,
+    unit: Unit,
+    step: f64,
+    step_label: &'static str,
+) -> Variable {
+    Variable {
+        missing_is_zero: true,
+        ..var(column, label, Role::Behaviour, unit, step, step_label)
+    }
 }
 
 const LOWER_IS_BETTER: Role = Role::Glucose { lower_is_better: true };
@@ -78,6 +97,7 @@ const HIGHER_IS_BETTER: Role = Role::Glucose { lower_is_better: false };
 /// The candidate variables, in PCMCI column order. Left out on purpose: columns that are exact functions of one
 /// listed here (GMI of mean glucose; `pct_in_user_target` equals `pct_70_180` for default targets), which would make
 /// the partial-correlation conditions singular, and the rarely recorded ones (REM sleep, protein, fat).
+#[rustfmt::skip]
 pub const VARIABLES: &[Variable] = &[
     var("sleep_minutes", "sleep", Role::Behaviour, Unit::Minutes, 60.0, "extra hour of sleep"),
     var("deep_sleep_minutes", "deep sleep", Role::Behaviour, Unit::Minutes, 30.0, "extra 30 min of deep sleep"),

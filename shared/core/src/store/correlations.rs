@@ -22,7 +22,10 @@ pub async fn daily_values(db: &PgPool, user_id: Uuid) -> Result<Vec<DailyValues>
         columns.join(", ")
     );
     let rows: Vec<(NaiveDate, Vec<Option<f64>>)> = sqlx::query_as(&sql).bind(user_id).fetch_all(db).await?;
-    Ok(rows.into_iter().map(|(date, values)| DailyValues { date, values }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(date, values)| DailyValues { date, values })
+        .collect())
 }
 
 /// What the latest analysis saw. `first_date`/`last_date` bound the analysed run when it was computed.
@@ -54,7 +57,10 @@ pub async fn replace(
     findings: &[Finding],
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM correlations WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM correlations WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     if !findings.is_empty() {
         let column = |f: fn(&Finding) -> String| findings.iter().map(f).collect::<Vec<String>>();
         let number = |f: fn(&Finding) -> f64| findings.iter().map(f).collect::<Vec<f64>>();
@@ -134,7 +140,11 @@ pub struct CorrelationFilter<'a> {
 }
 
 /// The user's links, strongest evidence first (confidence, then q, then |coefficient|).
-pub async fn list(db: &PgPool, user_id: Uuid, filter: &CorrelationFilter<'_>) -> Result<Vec<CorrelationRow>, sqlx::Error> {
+pub async fn list(
+    db: &PgPool,
+    user_id: Uuid,
+    filter: &CorrelationFilter<'_>,
+) -> Result<Vec<CorrelationRow>, sqlx::Error> {
     let confidences: Vec<&str> = [Confidence::Low, Confidence::Medium, Confidence::High]
         .into_iter()
         .filter(|c| *c >= filter.min_confidence)

@@ -22,8 +22,12 @@ pub enum PatternKind {
 }
 
 impl PatternKind {
-    pub const ALL: [PatternKind; 4] =
-        [PatternKind::DailyMotif, PatternKind::ShortMotif, PatternKind::Discord, PatternKind::AssociationRule];
+    pub const ALL: [PatternKind; 4] = [
+        PatternKind::DailyMotif,
+        PatternKind::ShortMotif,
+        PatternKind::Discord,
+        PatternKind::AssociationRule,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -67,7 +71,10 @@ pub struct Pattern {
 /// Replaces all of the user's patterns in one transaction (a rerun yields the same rows, not more).
 pub async fn replace(db: &PgPool, user_id: Uuid, patterns: &[NewPattern]) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM patterns WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM patterns WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     for pattern in patterns {
         // One row at a time: date[] per row does not travel through UNNEST, and a user has a few dozen patterns.
         sqlx::query(
@@ -130,12 +137,14 @@ pub async fn rule_days(db: &PgPool, user_id: Uuid) -> Result<Vec<RuleDay>, sqlx:
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(date, pct_in_user_target, sleep_minutes, carbs_g, exercise_minutes)| RuleDay {
-            date,
-            pct_in_user_target,
-            sleep_minutes,
-            carbs_g,
-            exercise_minutes,
-        })
+        .map(
+            |(date, pct_in_user_target, sleep_minutes, carbs_g, exercise_minutes)| RuleDay {
+                date,
+                pct_in_user_target,
+                sleep_minutes,
+                carbs_g,
+                exercise_minutes,
+            },
+        )
         .collect())
 }
