@@ -1,4 +1,4 @@
-//! Edge cases: iglu-python outputs on small synthetic traces (jittered and duplicate timestamps, off-grid start,
+//! Edge cases: iglu-python outputs (and numpy AGP percentiles) on small synthetic traces (jittered and duplicate timestamps, off-grid start,
 //! 15-minute sampling, a 20-reading trace; made by bench/reference/metrics_edge_golden.py), plus a single reading,
 //! a constant series and time-zone semantics.
 
@@ -149,6 +149,20 @@ fn check_trace(name: &str) {
     for (d, row) in rows.iter().enumerate() {
         for (c, v) in row.as_array().unwrap().iter().enumerate() {
             check(format!("gd2d[{d}][{c}]"), grid.row(d)[c], num(v));
+        }
+    }
+    let agp = &gm["agp"];
+    for (key, ours) in [
+        ("p5", &report.agp.p5),
+        ("p25", &report.agp.p25),
+        ("p50", &report.agp.p50),
+        ("p75", &report.agp.p75),
+        ("p95", &report.agp.p95),
+    ] {
+        let theirs = agp[key].as_array().unwrap();
+        assert_eq!(ours.len(), theirs.len(), "{name}: agp {key} length");
+        for (i, v) in theirs.iter().enumerate() {
+            check(format!("agp.{key}[{i}]"), ours[i], num(v));
         }
     }
     eprintln!("[edge/{name}] max rel err {worst:e}");
