@@ -1,5 +1,5 @@
 """Makes shared/analytics/tests/golden/iglu_metrics_edge.json: iglu-python 0.4 outputs on small synthetic
-traces that stress what the 90-day simulator trace does not (jittered and duplicate timestamps, a start
+traces (and their AGP percentiles, numpy nanquantile per grid column) that stress what the 90-day simulator trace does not (jittered and duplicate timestamps, a start
 off the 5-minute grid, 15-minute sampling, long gaps, a very short trace). Seeded; run with TZ=UTC:
 
   TZ=UTC .venv-bench/bin/python bench/reference/metrics_edge_golden.py OUT.json
@@ -143,6 +143,14 @@ def main():
         try:
             gd2d, dates, dt0 = iglu.CGMS2DayByDay(df.copy())
             res["CGMS2DayByDay"] = {"dt0": int(dt0), "first_day": str(dates[0]), "gd2d": [[num(v) for v in row] for row in gd2d]}
+            # AGP as iglu's plot_agp computes it: quantile(type 7, na.rm) of each grid column across days.
+            with np.errstate(all="ignore"):
+                import warnings
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    q = np.nanquantile(gd2d, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+            res["agp"] = {k: [num(v) for v in row] for k, row in zip(["p5", "p25", "p50", "p75", "p95"], q)}
         except Exception as e:  # noqa: BLE001
             failed["CGMS2DayByDay"] = f"{type(e).__name__}: {e}"
         out["traces"][name] = {"csv": csv, "metrics": res, "failed": failed}

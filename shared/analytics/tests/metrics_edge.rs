@@ -1,4 +1,4 @@
-//! Edge cases: iglu-python outputs on small synthetic traces (jittered and duplicate timestamps, off-grid start,
+//! Edge cases: iglu-python outputs (and numpy AGP percentiles) on small synthetic traces (jittered and duplicate timestamps, off-grid start,
 //! 15-minute sampling, a 20-reading trace; made by bench/reference/metrics_edge_golden.py), plus a single reading,
 //! a constant series and time-zone semantics.
 
@@ -149,6 +149,20 @@ fn check_trace(name: &str) {
     for (d, row) in rows.iter().enumerate() {
         for (c, v) in row.as_array().unwrap().iter().enumerate() {
             check(format!("gd2d[{d}][{c}]"), grid.row(d)[c], num(v));
+        }
+    }
+    let agp = &gm["agp"];
+    for (key, ours) in [
+        ("p5", &report.agp.p5),
+        ("p25", &report.agp.p25),
+        ("p50", &report.agp.p50),
+        ("p75", &report.agp.p75),
+        ("p95", &report.agp.p95),
+    ] {
+        let theirs = agp[key].as_array().unwrap();
+        assert_eq!(ours.len(), theirs.len(), "{name}: agp {key} length");
+        for (i, v) in theirs.iter().enumerate() {
+            check(format!("agp.{key}[{i}]"), ours[i], num(v));
         }
     }
     eprintln!("[edge/{name}] max rel err {worst:e}");
@@ -315,4 +329,36 @@ fn daily_summaries_and_range_percentages() {
     assert_eq!(s.mean, 150.0);
     assert!((s.sd - (5000.0f64).sqrt()).abs() < 1e-12);
     assert!((s.cv - 100.0 * (5000.0f64).sqrt() / 150.0).abs() < 1e-9);
+}
+
+#[test]
+fn daylight_saving_days_use_the_wall_clock() {
+    // 2025-03-09 (spring forward) .. 2025-11-02 (fall back) in New York, 5-minute readings in real time.
+    let ny = metrics::parse_tz("America/New_York").unwrap();
+    let spring = series("2025-03-08T05:00:00Z", 3 * 288, 5, |i| 100.0 + (i % 50) as f64);
+    let r = metrics::compute(&spring, ny).unwrap();
+    assert!(r.metrics.modd.is_finite() && r.metrics.mage.is_finite());
+    let grid = metrics::day_grid(&spring, ny, None).unwrap().unwrap();
+    assert_eq!(grid.first_day.to_string(), "2025-03-08");
+    let day = grid.row(1); // 2025-03-09: wall clock jumps 01:55 -> 03:00
+    let at = |minute: usize| day[minute / 5 - 1];
+    assert!(at(120).is_nan() && at(150).is_nan() && at(175).is_nan());
+    assert!(at(115).is_finite() && at(180).is_finite());
+
+    // Reading 300 is 01:00 EDT (first pass), reading 312 is 01:00 EST (second pass).
+    let fall = series(
+        "2025-11-01T04:00:00Z",
+        3 * 288,
+        5,
+        |i| if i < 312 { 100.0 } else { 200.0 },
+    );
+    let grid = metrics::day_grid(&fall, ny, None).unwrap().unwrap();
+    assert_eq!(grid.first_day.to_string(), "2025-11-01");
+    // 01:00-01:55 happens twice on 2025-11-02; the grid keeps the later pass.
+    let day = grid.row(1);
+    assert_eq!(day[55 / 5 - 1], 100.0);
+    assert_eq!(day[60 / 5 - 1], 200.0);
+    assert_eq!(day[90 / 5 - 1], 200.0);
+    assert!(day.iter().all(|v| v.is_finite()));
+    assert!(metrics::compute(&fall, ny).unwrap().metrics.adrr.is_finite());
 }

@@ -116,10 +116,13 @@ pub struct MetricsReport {
     pub agp: Agp,
 }
 
-/// Readings on the local wall clock of `tz`, sorted by time (stable, duplicates kept).
+/// Readings on the local wall clock of `tz`, sorted by wall-clock time (stable, duplicates kept, NaN values
+/// dropped). In a daylight-saving fall-back hour the two passes interleave by wall-clock time, so the grid
+/// follows the later pass; a spring-forward hour is a 60-minute wall-clock gap and stays NaN on the grid.
 pub fn local_readings(points: &[CgmPoint], tz: Tz) -> Result<Vec<LocalReading>> {
     let mut out = points
         .iter()
+        .filter(|p| !p.mg_dl.is_nan())
         .map(|p| {
             let local = p.time.with_timezone(&tz).naive_local();
             local
