@@ -137,3 +137,13 @@ async fn dirty_days_are_local_dates_in_the_users_zone(db: sqlx::PgPool) {
         ]
     );
 }
+
+#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+async fn dirty_days_split_exactly_at_local_midnight_in_quarter_hour_zones(db: sqlx::PgPool) {
+    let user = testing::user(&db, "Asia/Kathmandu").await;
+    let zone = UserTimeZone::parse("Asia/Kathmandu").unwrap();
+    // Kathmandu is UTC+05:45: local midnight of 2 January is 18:15Z on 1 January.
+    let before = at(18, 14) + Duration::seconds(59) + Duration::milliseconds(999);
+    let marked = dirty_days::mark(&db, user, zone, &[before, at(18, 15)]).await.unwrap();
+    assert_eq!(marked, 2);
+}

@@ -432,3 +432,109 @@ impl Validate for MealInput {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> Context {
+        Context {
+            now: Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap(),
+            default_source: "api",
+        }
+    }
+
+    fn reading(timestamp: &str, value: f64) -> GlucoseReadingInput {
+        GlucoseReadingInput {
+            timestamp: Some(timestamp.into()),
+            value: Some(value),
+            unit: None,
+            source: None,
+            trend: None,
+            device: None,
+        }
+    }
+
+    #[test]
+    fn a_clean_batch_becomes_records_with_defaults() {
+        let mut errors = Vec::new();
+        let records = validate_batch(
+            "readings",
+            vec![
+                reading("2025-06-01T08:00:00+02:00", 120.0),
+                reading("2025-06-01T06:05:00Z", 99.94),
+            ],
+            context(),
+            &mut errors,
+        );
+        assert!(errors.is_empty());
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].time, Utc.with_ymd_and_hms(2025, 6, 1, 6, 0, 0).unwrap());
+        assert_eq!((records[1].value.get(), records[1].source.as_str()), (99.9, "api"));
+    }
+
+    #[test]
+    fn every_bad_item_is_located_and_no_record_survives() {
+        let mut errors = Vec::new();
+        let records = validate_batch(
+            "readings",
+            vec![
+                reading("2025-06-01T08:00:00Z", 120.0),
+                reading("2025-06-01T08:05:00", 700.0),
+                reading("2025-06-01T08:10:00Z", 130.0),
+                GlucoseReadingInput {
+                    value: None,
+                    ..reading("2025-06-01T08:15:00Z", 0.0)
+                },
+            ],
+            context(),
+            &mut errors,
+        );
+        assert!(records.is_empty());
+        let located: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.index, e.code)).collect();
+        assert_eq!(
+            located,
+            [
+                ("readings[1].timestamp", Some(1), "invalid_timestamp"),
+                ("readings[1].value", Some(1), "out_of_range"),
+                ("readings[3].value", Some(3), "required"),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_future_is_tolerated_only_for_clock_drift() {
+        let drifted = validate_one(reading("2025-06-01T12:04:00Z", 100.0), context());
+        assert!(drifted.is_ok());
+        let ahead = validate_one(reading("2025-06-01T12:06:00Z", 100.0), context()).unwrap_err();
+        assert_eq!(ahead[0].code, "in_future");
+    }
+
+    #[test]
+    fn batch_size_is_bounded() {
+        assert!(check_batch_size("readings", MAX_BATCH_ITEMS).is_ok());
+        assert_eq!(
+            check_batch_size("readings", MAX_BATCH_ITEMS + 1).unwrap_err().code,
+            "batch_too_large"
+        );
+    }
+
+    #[test]
+    fn sleep_stage_totals_may_exceed_the_session_by_one_minute_only() {
+        let night = |awake| SleepInput {
+            start_time: Some("2025-06-01T00:00:00Z".into()),
+            end_time: Some("2025-06-01T01:00:00Z".into()),
+            deep_minutes: Some(30),
+            light_minutes: Some(30),
+            rem_minutes: None,
+            awake_minutes: Some(awake),
+            quality: None,
+            source: None,
+        };
+        assert!(validate_one(night(1), context()).is_ok());
+        assert_eq!(
+            validate_one(night(2), context()).unwrap_err()[0].code,
+            "stages_exceed_duration"
+        );
+    }
+}
