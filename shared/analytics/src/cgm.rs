@@ -27,7 +27,11 @@ pub fn parse_cgm_csv(text: &str) -> Result<Vec<CgmPoint>> {
     if columns != ["timestamp", "value"] {
         return Err(AnalyticsError::Parse {
             line: 1,
-            reason: format!("expected the header `timestamp,value`, found `{}`", header.trim()),
+            // Only the start of the line: a wrong file (say a JSON document) can be one enormous line.
+            reason: format!(
+                "expected the header `timestamp,value`, found `{}`",
+                header.trim().chars().take(80).collect::<String>()
+            ),
         });
     }
     let points = lines
