@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod analyze;
+mod import;
 mod serve;
 mod template;
 
@@ -29,6 +30,8 @@ enum Command {
     /// Run an analysis on files (metrics, matrix-profile, pcmci, rules) and print JSON.
     #[command(subcommand)]
     Analyze(analyze::Command),
+    /// Import a device or app export (Dexcom Clarity, LibreView, Nightscout entries, Apple Health export.xml).
+    Import(import::Args),
     /// Regenerate the API Gateway route events in template.yaml from the route table.
     Template(template::Args),
 }
@@ -41,6 +44,7 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate().await,
         Command::Serve(args) => serve::run(args).await,
         Command::Template(args) => template::run(&args),
+        Command::Import(args) => import::run(args).await,
         Command::Analyze(command) => analyze::run(&command),
     };
     match outcome {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod import_service;
 pub mod insights;
 pub mod jobs;
 pub mod lambda;

@@ -11,6 +11,7 @@ pub enum Function {
     Tasks,
     Docs,
     Nightscout,
+    Imports,
 }
 
 impl Function {
@@ -24,6 +25,7 @@ impl Function {
             Function::Tasks => "TasksFunction",
             Function::Docs => "DocsFunction",
             Function::Nightscout => "NightscoutFunction",
+            Function::Imports => "ImportsFunction",
         }
     }
 }
@@ -68,4 +70,17 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/activities", Ingestion),
     route("POST", "/api/v1/meals", Ingestion),
     route("POST", "/api/v1/integrations/apple-health", Ingestion),
+    route("POST", "/api/v1/imports", Imports),
+    route("POST", "/api/v1/imports/uploads", Imports),
+    route("GET", "/api/v1/imports/{id}", Imports),
+    route("GET", "/api/v1/status", Nightscout),
+    route("GET", "/api/v1/status.json", Nightscout),
+    route("GET", "/api/v1/entries", Nightscout),
+    route("GET", "/api/v1/entries.json", Nightscout),
+    route("POST", "/api/v1/entries", Nightscout),
+    route("POST", "/api/v1/entries.json", Nightscout),
+    route("POST", "/api/v1/treatments", Nightscout),
+    route("POST", "/api/v1/treatments.json", Nightscout),
+    route("POST", "/api/v1/integrations/nightscout/secret", Nightscout),
+    route("DELETE", "/api/v1/integrations/nightscout/secret", Nightscout),
 ];

@@ -18,4 +18,5 @@ pub mod meals;
 pub mod sleep;
 
 pub use batch::InsertCounts;
+pub mod imports;
 pub mod patterns;

@@ -1,0 +1,105 @@
+//! The S3 bucket large files are uploaded to: presigned PUT URLs for clients, streamed reads for the import worker.
+//! Objects are keyed `imports/<user id>/<import id>`; the bucket's lifecycle rule expires them (the worker also
+//! deletes each object once imported).
+
+use std::io::BufRead;
+use std::time::Duration;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use uuid::Uuid;
+
+/// Environment variable naming the bucket.
+pub const BUCKET_ENV: &str = "IMPORTS_BUCKET";
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("{BUCKET_ENV} is not set")]
+    NotConfigured,
+    #[error("S3: {0}")]
+    S3(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct UploadBucket {
+    client: aws_sdk_s3::Client,
+    name: String,
+}
+
+/// The object key of import `import_id` of `user_id`.
+pub fn object_key(user_id: Uuid, import_id: Uuid) -> String {
+    format!("imports/{user_id}/{import_id}")
+}
+
+impl UploadBucket {
+    /// The bucket named by `IMPORTS_BUCKET`, with the SDK configured from the environment.
+    pub async fn from_env() -> Result<Self, UploadError> {
+        let name = std::env::var(BUCKET_ENV).map_err(|_| UploadError::NotConfigured)?;
+        let sdk = aws_config::load_from_env().await;
+        Ok(Self::new(&sdk, name))
+    }
+
+    /// Path-style addressing when an emulator (`AWS_ENDPOINT_URL`, moto) stands in for S3: it has no per-bucket
+    /// host names.
+    pub fn new(sdk: &aws_config::SdkConfig, name: String) -> Self {
+        let config = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
+        Self {
+            client: aws_sdk_s3::Client::from_conf(config),
+            name,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
+
+    /// A URL that lets its holder PUT `key` for `ttl_secs` seconds.
+    pub async fn presign_put(&self, key: &str, ttl_secs: u64) -> Result<String, UploadError> {
+        let presigning =
+            PresigningConfig::expires_in(Duration::from_secs(ttl_secs)).map_err(|e| UploadError::S3(e.to_string()))?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.name)
+            .key(key)
+            .presigned(presigning)
+            .await
+            .map_err(|e| UploadError::S3(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+        Ok(request.uri().to_owned())
+    }
+
+    /// The object `key` as a blocking reader streaming from S3 (for the import service's parser thread): never
+    /// held whole in memory or on disk.
+    pub async fn open(&self, key: &str) -> Result<impl BufRead + Send + 'static, UploadError> {
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| UploadError::S3(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+        let stream = object.body.into_async_read();
+        Ok(std::io::BufReader::with_capacity(
+            256 * 1024,
+            tokio_util::io::SyncIoBridge::new(stream),
+        ))
+    }
+
+    /// Deletes `key` (after its import finished).
+    pub async fn delete(&self, key: &str) -> Result<(), UploadError> {
+        self.client
+            .delete_object()
+            .bucket(&self.name)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| UploadError::S3(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+        Ok(())
+    }
+}
