@@ -7,8 +7,11 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod import;
+mod job;
+mod sample_data;
 mod serve;
 mod template;
+mod worker_poll;
 
 #[derive(Parser)]
 #[command(
@@ -32,6 +35,10 @@ enum Command {
     Analyze(analyze::Command),
     /// Import a device or app export (Dexcom Clarity, LibreView, Nightscout entries, Apple Health export.xml).
     Import(import::Args),
+    /// Create seeded sample accounts with 90 days of realistic data and planted effects.
+    SampleData(sample_data::Args),
+    /// Run a scheduled job's fan-out once (optionally processing the queue until empty).
+    Job(job::Args),
     /// Regenerate the API Gateway route events in template.yaml from the route table.
     Template(template::Args),
 }
@@ -44,6 +51,8 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate().await,
         Command::Serve(args) => serve::run(args).await,
         Command::Template(args) => template::run(&args),
+        Command::SampleData(args) => sample_data::run(args).await,
+        Command::Job(args) => job::run(args).await,
         Command::Import(args) => import::run(args).await,
         Command::Analyze(command) => analyze::run(&command),
     };

@@ -22,9 +22,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let state = AppState::from_env().await?;
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "serving the API");
+    // Plays the SQS event source mapping: analysis messages are processed while the API serves.
+    let poller = tokio::spawn(crate::worker_poll::run(state.clone()));
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    poller.abort();
     Ok(())
 }
 

@@ -17,6 +17,7 @@ pub mod lambda;
 pub mod passwords;
 pub mod queue;
 pub mod routes;
+pub mod sample;
 pub mod secrets;
 pub mod state;
 pub mod store;
