@@ -531,3 +531,24 @@ async fn inserts_always_go_to_the_caller(db: sqlx::PgPool) {
     assert_eq!(row_count(&db, "meals", bob).await, 1);
     assert_eq!(row_count(&db, "dirty_days", alice).await, 1);
 }
+
+#[test]
+fn the_openapi_document_covers_every_ingestion_route() {
+    use glucolens_core::routes::{Function, ROUTES};
+    let document = serde_json::to_value(api_ingestion::openapi()).unwrap();
+    let routes: Vec<_> = ROUTES.iter().filter(|r| r.function == Function::Ingestion).collect();
+    assert_eq!(routes.len(), 6);
+    for route in routes {
+        let operation = &document["paths"][route.path][route.method.to_lowercase()];
+        assert!(operation.is_object(), "{} {} is undocumented", route.method, route.path);
+        for status in ["200", "201", "401", "413", "422"] {
+            assert!(
+                operation["responses"][status].is_object(),
+                "{} lacks {status}",
+                route.path
+            );
+        }
+        assert_eq!(operation["security"][0]["bearer"], json!([]));
+    }
+    assert!(document["components"]["schemas"]["InsertCounts"].is_object());
+}

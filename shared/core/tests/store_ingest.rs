@@ -88,15 +88,21 @@ async fn sleep_activities_and_meals_insert_inside_a_transaction(db: sqlx::PgPool
     };
     let mut tx = db.begin().await.unwrap();
     assert_eq!(
-        sleep::insert_batch(&mut *tx, user, &[night.clone()]).await.unwrap(),
+        sleep::insert_batch(&mut *tx, user, std::slice::from_ref(&night))
+            .await
+            .unwrap(),
         counts(1, 0)
     );
     assert_eq!(
-        activities::insert_batch(&mut *tx, user, &[run.clone()]).await.unwrap(),
+        activities::insert_batch(&mut *tx, user, std::slice::from_ref(&run))
+            .await
+            .unwrap(),
         counts(1, 0)
     );
     assert_eq!(
-        meals::insert_batch(&mut *tx, user, &[lunch.clone()]).await.unwrap(),
+        meals::insert_batch(&mut *tx, user, std::slice::from_ref(&lunch))
+            .await
+            .unwrap(),
         counts(1, 0)
     );
     tx.commit().await.unwrap();
