@@ -159,6 +159,10 @@ fn stored(counts: InsertCounts) -> Stored {
     (status_for(counts), ApiJson(counts))
 }
 
+/// The source recorded for items that name none, per route.
+const API_SOURCE: &str = "api";
+const APPLE_HEALTH_SOURCE: &str = "apple_health";
+
 fn context(default_source: &'static str) -> Context {
     Context {
         now: Utc::now(),
@@ -180,7 +184,7 @@ where
     I: Validate,
     I::Record: write::Kind,
 {
-    let record = validate_one(input, context("api")).map_err(ApiError::Validation)?;
+    let record = validate_one(input, context(API_SOURCE)).map_err(ApiError::Validation)?;
     store(state, user, std::slice::from_ref(&record)).await.map(stored)
 }
 
@@ -224,7 +228,7 @@ async fn glucose_bulk(
 ) -> Result<Stored, ApiError> {
     check_batch_size("readings", input.readings.len()).map_err(ApiError::invalid)?;
     let mut errors = Vec::new();
-    let records = validate_batch("readings", input.readings, context("api"), &mut errors);
+    let records = validate_batch("readings", input.readings, context(API_SOURCE), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -314,7 +318,7 @@ async fn apple_health(
 ) -> Result<(StatusCode, ApiJson<AppleHealthResult>), ApiError> {
     let items = input.glucose.len() + input.sleep.len() + input.activities.len() + input.meals.len();
     check_batch_size("body", items).map_err(ApiError::invalid)?;
-    let context = context("apple_health");
+    let context = context(APPLE_HEALTH_SOURCE);
     let mut errors = Vec::new();
     let glucose = validate_batch("glucose", input.glucose, context, &mut errors);
     let sleep = validate_batch("sleep", input.sleep, context, &mut errors);
