@@ -51,10 +51,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
     /// Sign-in email, compared case-insensitively.
-    #[schema(example = "ana@example.com")]
+    #[schema(example = "ana@example.com", format = "email", max_length = 254)]
     pub email: String,
     /// 10 to 128 characters.
-    #[schema(example = "correct horse battery")]
+    #[schema(example = "correct horse battery", min_length = 10, max_length = 128)]
     pub password: String,
     /// IANA time zone name; local days (daily summaries) follow it.
     #[schema(example = "Europe/Paris")]
