@@ -37,10 +37,16 @@ pub async fn glucose_stats(
     end: DateTime<Utc>,
 ) -> Result<GlucoseStats, sqlx::Error> {
     // Slots are aligned to a fixed origin; every local midnight is on a 5-minute UTC boundary (all zone offsets
-    // in use are multiples of 15 minutes), so slots never straddle a day.
-    sqlx::query_as(
-        "SELECT count(*) AS readings,
-                count(DISTINCT date_bin(make_interval(mins => $4), time, TIMESTAMPTZ '2000-01-01')) AS covered_slots,
+    // in use are multiples of 15 minutes), so slots never straddle a day. The CTE is MATERIALIZED so the numeric
+    // column is cast once per row, not once per aggregate (an inlined subquery repeats the cast in all ten).
+    sqlx::query_as(&format!(
+        "WITH period_readings AS MATERIALIZED (
+             SELECT time, value_mg_dl::float8 AS v
+             FROM glucose_readings
+             WHERE user_id = $1 AND time >= $2 AND time < $3)
+         SELECT count(*) AS readings,
+                count(DISTINCT date_bin(interval '{COVERAGE_SLOT_MINUTES} minutes', time, TIMESTAMPTZ '2000-01-01'))
+                    AS covered_slots,
                 avg(v) AS mean_mg_dl,
                 stddev_samp(v) AS sd_mg_dl,
                 min(v) AS min_mg_dl,
@@ -50,14 +56,11 @@ pub async fn glucose_stats(
                 count(*) FILTER (WHERE v >= 70 AND v <= 180) AS from_70_to_180,
                 count(*) FILTER (WHERE v > 180 AND v <= 250) AS from_181_to_250,
                 count(*) FILTER (WHERE v > 250) AS above_250
-         FROM (SELECT time, value_mg_dl::float8 AS v
-               FROM glucose_readings
-               WHERE user_id = $1 AND time >= $2 AND time < $3) AS period_readings",
-    )
+         FROM period_readings"
+    ))
     .bind(user_id)
     .bind(start)
     .bind(end)
-    .bind(COVERAGE_SLOT_MINUTES as i32)
     .fetch_one(db)
     .await
 }
