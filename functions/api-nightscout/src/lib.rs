@@ -1,15 +1,305 @@
-//! The nightscout endpoint group.
+//! A Nightscout-compatible subset, so existing uploaders (xDrip+, AndroidAPS, Loop, Trio, iAPS) can be pointed at
+//! GlucoLens: `GET /api/v1/status`, `GET`/`POST /api/v1/entries`, `POST /api/v1/treatments` (each also with
+//! `.json`). Uploaders authenticate with the `api-secret` header: the SHA-1 hex of the user's upload secret, which
+//! the user creates (and replaces or revokes) with `POST`/`DELETE /api/v1/integrations/nightscout/secret` using
+//! their normal bearer token.
+//!
+//! `sgv` entries become glucose readings (source `nightscout`), treatments with carbs become meals, `Exercise`
+//! treatments become activities; anything else is accepted and ignored, as uploaders send everything. A document
+//! already stored (same time and type) is not stored again.
 
-use axum::Router;
-use glucolens_core::http::with_api_layers;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use chrono::{SecondsFormat, Utc};
+use glucolens_core::http::{with_api_layers, ApiError, ApiJson, AuthUser};
+use glucolens_core::import_service;
+use glucolens_core::store::{nightscout, rate_limit};
 use glucolens_core::AppState;
+use glucolens_importers::nightscout::{Entry, Treatment};
+use glucolens_importers::Record;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use utoipa::{OpenApi, ToSchema};
+use uuid::Uuid;
 
 /// Every route this function serves (see `glucolens_core::routes::ROUTES`).
 pub fn router(state: AppState) -> Router {
-    with_api_layers(Router::new(), state)
+    with_api_layers(
+        Router::new()
+            .route("/api/v1/status", get(status))
+            .route("/api/v1/status.json", get(status))
+            .route("/api/v1/entries", get(list_entries).post(post_entries))
+            .route("/api/v1/entries.json", get(list_entries).post(post_entries))
+            .route("/api/v1/treatments", post(post_treatments))
+            .route("/api/v1/treatments.json", post(post_treatments))
+            .route(
+                "/api/v1/integrations/nightscout/secret",
+                post(create_secret).delete(revoke_secret),
+            ),
+        state,
+    )
 }
+
+#[derive(OpenApi)]
+#[openapi(paths(status, list_entries, post_entries, post_treatments, create_secret, revoke_secret))]
+struct NightscoutApi;
 
 /// This function's part of the OpenAPI document (merged by the docs function).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    utoipa::openapi::OpenApiBuilder::new().build()
+    NightscoutApi::openapi()
+}
+
+/// The Nightscout version reported to uploaders (some refuse servers older than 0.9).
+const COMPATIBLE_VERSION: &str = "15.0.2";
+/// Most entries one `GET /api/v1/entries` returns.
+const MAX_ENTRIES: i64 = 1000;
+
+/// The user an uploader's `api-secret` header identifies. Counts against that user's rate limit, like bearer
+/// requests.
+#[derive(Debug, Clone, Copy)]
+pub struct UploaderUser {
+    pub id: Uuid,
+}
+
+/// What is stored for a header value: SHA-256 of the SHA-1 hex. Uploaders send the SHA-1 hex; some let the user
+/// type the plain secret, whose SHA-1 is taken first.
+fn stored_hashes(header: &str) -> Vec<Vec<u8>> {
+    let header = header.trim();
+    let as_sent = header.to_ascii_lowercase();
+    let of_plain = hex::encode(Sha1::digest(header.as_bytes()));
+    [as_sent, of_plain]
+        .iter()
+        .map(|sha1_hex| Sha256::digest(sha1_hex.as_bytes()).to_vec())
+        .collect()
+}
+
+impl FromRequestParts<AppState> for UploaderUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        const UNAUTHORIZED: ApiError = ApiError::Unauthorized {
+            code: "invalid_api_secret",
+            detail: "send `api-secret: <SHA-1 hex of your GlucoLens upload secret>`",
+        };
+        let header = parts
+            .headers
+            .get("api-secret")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.trim().is_empty())
+            .ok_or(UNAUTHORIZED)?;
+        let id = nightscout::user_for_secret(&state.db, &stored_hashes(header))
+            .await?
+            .ok_or(UNAUTHORIZED)?;
+        match rate_limit::hit_user(&state.db, id, state.rate_limit_per_minute).await? {
+            rate_limit::Outcome::Allowed => Ok(UploaderUser { id }),
+            rate_limit::Outcome::Limited { retry_after_secs } => Err(ApiError::RateLimited { retry_after_secs }),
+            rate_limit::Outcome::UnknownUser => Err(UNAUTHORIZED),
+        }
+    }
+}
+
+/// The status document uploaders read to check the server (and, with `api-secret`, their credentials).
+#[utoipa::path(
+    get, path = "/api/v1/status", tag = "nightscout",
+    responses(
+        (status = 200, description = "Nightscout-style status document"),
+        (status = 401, description = "An `api-secret` header was sent and is wrong"),
+    )
+)]
+async fn status(State(state): State<AppState>, parts: Parts) -> Result<Json<Value>, ApiError> {
+    let mut parts = parts;
+    if parts.headers.contains_key("api-secret") {
+        UploaderUser::from_request_parts(&mut parts, &state).await?;
+    }
+    let now = Utc::now();
+    Ok(Json(json!({
+        "status": "ok",
+        "name": "GlucoLens",
+        "version": COMPATIBLE_VERSION,
+        "serverTime": now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "serverTimeEpoch": now.timestamp_millis(),
+        "apiEnabled": true,
+        "careportalEnabled": true,
+        "boluscalcEnabled": false,
+        "settings": {
+            "units": "mg/dl",
+            "enable": ["careportal"],
+            "authDefaultRoles": "denied",
+        },
+        "extendedSettings": {},
+    })))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CountQuery {
+    /// How many entries, newest first (default 10, at most 1000).
+    pub count: Option<i64>,
+}
+
+/// The latest readings as `sgv` entries (all sources), newest first.
+#[utoipa::path(
+    get, path = "/api/v1/entries", tag = "nightscout", params(CountQuery),
+    responses((status = 200, description = "sgv entries"), (status = 401, description = "Wrong or missing api-secret"))
+)]
+async fn list_entries(
+    State(state): State<AppState>,
+    user: UploaderUser,
+    Query(query): Query<CountQuery>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    let count = query.count.unwrap_or(10).clamp(1, MAX_ENTRIES);
+    let readings = nightscout::latest_readings(&state.db, user.id, count).await?;
+    Ok(Json(
+        readings
+            .into_iter()
+            .map(|r| {
+                json!({
+                    "type": "sgv",
+                    "sgv": r.value_mg_dl.round() as i64,
+                    "date": r.time.timestamp_millis(),
+                    "dateString": r.time.to_rfc3339_opts(SecondsFormat::Millis, true),
+                    "direction": r.trend,
+                    "device": r.device.unwrap_or(r.source),
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// Uploaders POST an array of documents (a single object is accepted too).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    Many(Vec<Value>),
+    One(Value),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<Value> {
+        match self {
+            OneOrMany::Many(documents) => documents,
+            OneOrMany::One(document) => vec![document],
+        }
+    }
+}
+
+/// Stores the documents `to_record` maps to records and answers, as Nightscout does, with the accepted documents.
+async fn store_documents<D: for<'de> Deserialize<'de>>(
+    state: &AppState,
+    user: UploaderUser,
+    body: Result<Json<OneOrMany>, JsonRejection>,
+    to_record: fn(&D) -> Result<Record, &'static str>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    let Json(documents) = body.map_err(|rejection| ApiError::BadRequest {
+        code: "malformed_json",
+        detail: format!(
+            "the body is not a JSON array of Nightscout documents ({})",
+            rejection.body_text()
+        ),
+    })?;
+    let documents = documents.into_vec();
+    let mut records = Vec::with_capacity(documents.len());
+    let mut accepted = Vec::with_capacity(documents.len());
+    for document in documents {
+        let record = D::deserialize(&document).ok().map(|d| to_record(&d));
+        if let Some(Ok(record)) = record {
+            records.push(record);
+            accepted.push(document);
+        }
+    }
+    let counts = import_service::store_records(&state.db, user.id, records).await?;
+    tracing::info!(
+        inserted = counts.inserted,
+        already_present = counts.already_present,
+        "nightscout upload"
+    );
+    Ok(Json(accepted))
+}
+
+/// Store `sgv` entries as glucose readings (source `nightscout`); other entry types are ignored.
+#[utoipa::path(
+    post, path = "/api/v1/entries", tag = "nightscout", request_body = Vec<Object>,
+    responses(
+        (status = 200, description = "The entries that were stored or already present"),
+        (status = 401, description = "Wrong or missing api-secret"),
+    )
+)]
+async fn post_entries(
+    State(state): State<AppState>,
+    user: UploaderUser,
+    body: Result<Json<OneOrMany>, JsonRejection>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    store_documents::<Entry>(&state, user, body, Entry::to_record).await
+}
+
+/// Store carb treatments as meals and `Exercise` treatments as activities; others are ignored.
+#[utoipa::path(
+    post, path = "/api/v1/treatments", tag = "nightscout", request_body = Vec<Object>,
+    responses(
+        (status = 200, description = "The treatments that were stored or already present"),
+        (status = 401, description = "Wrong or missing api-secret"),
+    )
+)]
+async fn post_treatments(
+    State(state): State<AppState>,
+    user: UploaderUser,
+    body: Result<Json<OneOrMany>, JsonRejection>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    store_documents::<Treatment>(&state, user, body, Treatment::to_record).await
+}
+
+/// A new upload secret, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadSecret {
+    /// Enter this as the uploader's API secret (xDrip+: `https://<secret>@<host>/api/v1/`).
+    pub secret: String,
+    /// What uploaders send in the `api-secret` header: the SHA-1 hex of `secret`.
+    pub api_secret_sha1: String,
+}
+
+/// Create (or replace, revoking the old one) the caller's Nightscout upload secret.
+#[utoipa::path(
+    post, path = "/api/v1/integrations/nightscout/secret", tag = "nightscout",
+    responses((status = 201, description = "The new secret (shown only now)", body = UploadSecret)),
+    security(("bearer" = []))
+)]
+async fn create_secret(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<(StatusCode, ApiJson<UploadSecret>), ApiError> {
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    // URL-safe, so it can sit in xDrip+'s `https://<secret>@host` form; 32 characters (Nightscout wants ≥ 12).
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let api_secret_sha1 = hex::encode(Sha1::digest(secret.as_bytes()));
+    let hash = Sha256::digest(api_secret_sha1.as_bytes());
+    nightscout::replace_secret(&state.db, user.id, &hash).await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(UploadSecret {
+            secret,
+            api_secret_sha1,
+        }),
+    ))
+}
+
+/// Revoke the caller's Nightscout upload secret; uploaders using it get 401 from now on.
+#[utoipa::path(
+    delete, path = "/api/v1/integrations/nightscout/secret", tag = "nightscout",
+    responses((status = 204, description = "Revoked"), (status = 404, description = "There was no secret")),
+    security(("bearer" = []))
+)]
+async fn revoke_secret(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, ApiError> {
+    if nightscout::revoke_secret(&state.db, user.id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
 }

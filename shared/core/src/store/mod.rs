@@ -19,4 +19,5 @@ pub mod sleep;
 
 pub use batch::InsertCounts;
 pub mod imports;
+pub mod nightscout;
 pub mod patterns;
