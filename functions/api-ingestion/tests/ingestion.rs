@@ -550,5 +550,9 @@ fn the_openapi_document_covers_every_ingestion_route() {
         }
         assert_eq!(operation["security"][0]["bearer"], json!([]));
     }
-    assert!(document["components"]["schemas"]["InsertCounts"].is_object());
+    let schemas = &document["components"]["schemas"];
+    assert!(schemas["InsertCounts"].is_object());
+    let reading = &schemas["GlucoseReadingInput"];
+    assert_eq!(reading["required"], json!(["timestamp", "value"]));
+    assert_eq!(reading["properties"]["timestamp"]["format"], "date-time");
 }

@@ -6,7 +6,7 @@
 //! the JSON parser at the first. Inputs are consumed, so their strings move into the records without copying.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use super::records::{ActivityRecord, GlucoseRecord, Intensity, MealRecord, MealType, SleepRecord};
 use super::{parse_timestamp, FieldError, GlucoseUnit, MgDl};
@@ -25,19 +25,67 @@ pub struct Context {
     pub default_source: &'static str,
 }
 
+/// A field parsed while the JSON is read, straight from the body's bytes (no intermediate `String` per item); a
+/// value that does not parse keeps its text, so validation reports it alongside every other problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed<T>(Result<T, String>);
+
+/// A field type [`Parsed`] can read from a JSON string.
+pub trait ParseField: Sized {
+    fn parse_field(raw: &str) -> Option<Self>;
+}
+
+/// RFC 3339 with an offset or `Z` (the rule of [`parse_timestamp`]).
+impl ParseField for DateTime<Utc> {
+    fn parse_field(raw: &str) -> Option<Self> {
+        parse_timestamp("", raw).ok()
+    }
+}
+
+impl ParseField for GlucoseUnit {
+    fn parse_field(raw: &str) -> Option<Self> {
+        GlucoseUnit::parse("", raw).ok()
+    }
+}
+
+impl<T: ParseField> Parsed<T> {
+    pub fn read(raw: &str) -> Self {
+        Parsed(T::parse_field(raw).ok_or_else(|| raw.to_owned()))
+    }
+}
+
+impl<'de, T: ParseField> Deserialize<'de> for Parsed<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<T>(std::marker::PhantomData<T>);
+        impl<T: ParseField> serde::de::Visitor<'_> for Visitor<T> {
+            type Value = Parsed<T>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_str<E>(self, raw: &str) -> Result<Parsed<T>, E> {
+                Ok(Parsed::read(raw))
+            }
+        }
+        deserializer.deserialize_str(Visitor(std::marker::PhantomData))
+    }
+}
+
 /// One glucose reading as clients send it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"timestamp": "2025-01-01T07:30:00+01:00", "value": 142, "unit": "mg/dL",
     "source": "dexcom", "trend": "flat", "device": "G7"}))]
 pub struct GlucoseReadingInput {
     /// RFC 3339 with an offset or `Z`; at most 5 minutes in the future.
-    #[schema(required = true)]
-    pub timestamp: Option<String>,
+    #[schema(required = true, value_type = String, format = DateTime)]
+    pub timestamp: Option<Parsed<DateTime<Utc>>>,
     /// In `unit`; 20–600 mg/dL (1.1–33.3 mmol/L) after conversion. Stored in mg/dL rounded to 0.1.
     #[schema(required = true)]
     pub value: Option<f64>,
     /// `mg/dL` (default) or `mmol/L` (converted with 18.0156 mg/dL per mmol/L).
-    pub unit: Option<String>,
+    #[schema(value_type = Option<GlucoseUnit>)]
+    pub unit: Option<Parsed<GlucoseUnit>>,
     /// 1–64 characters; default `api` (`apple_health` in the Apple Health sync). Part of the natural key
     /// `(timestamp, source)`.
     pub source: Option<String>,
@@ -53,11 +101,11 @@ pub struct GlucoseReadingInput {
     "deep_minutes": 85, "light_minutes": 250, "rem_minutes": 100, "awake_minutes": 40, "quality": 7,
     "source": "oura"}))]
 pub struct SleepInput {
-    #[schema(required = true)]
-    pub start_time: Option<String>,
+    #[schema(required = true, value_type = String, format = DateTime)]
+    pub start_time: Option<Parsed<DateTime<Utc>>>,
     /// After `start_time`, at most 24 hours later.
-    #[schema(required = true)]
-    pub end_time: Option<String>,
+    #[schema(required = true, value_type = String, format = DateTime)]
+    pub end_time: Option<Parsed<DateTime<Utc>>>,
     /// Stage minutes: each 0–1440; together at most the session's length.
     pub deep_minutes: Option<i64>,
     pub light_minutes: Option<i64>,
@@ -74,8 +122,8 @@ pub struct SleepInput {
     "duration_minutes": 45, "intensity": "moderate", "calories": 420, "steps": 6100, "avg_heart_rate": 148,
     "source": "garmin"}))]
 pub struct ActivityInput {
-    #[schema(required = true)]
-    pub start_time: Option<String>,
+    #[schema(required = true, value_type = String, format = DateTime)]
+    pub start_time: Option<Parsed<DateTime<Utc>>>,
     /// 1–64 characters, e.g. `running`, `walking`, `cycling`.
     #[schema(required = true)]
     pub activity_type: Option<String>,
@@ -99,8 +147,8 @@ pub struct ActivityInput {
     "protein_g": 30, "fat_g": 20, "fiber_g": 8, "calories": 560, "glycemic_load": 22,
     "description": "pasta with salad", "source": "myfitnesspal"}))]
 pub struct MealInput {
-    #[schema(required = true)]
-    pub timestamp: Option<String>,
+    #[schema(required = true, value_type = String, format = DateTime)]
+    pub timestamp: Option<Parsed<DateTime<Utc>>>,
     /// `breakfast`, `lunch`, `dinner`, `snack` or `other`.
     pub meal_type: Option<String>,
     /// 0–2000 g.
@@ -190,11 +238,11 @@ impl Checker<'_> {
     }
 
     /// A required instant between 2000-01-01 and a few minutes from now.
-    fn timestamp(&mut self, field: &str, raw: Option<String>) -> Option<DateTime<Utc>> {
-        let time = match parse_timestamp(field, &self.required(field, raw)?) {
+    fn timestamp(&mut self, field: &str, parsed: Option<Parsed<DateTime<Utc>>>) -> Option<DateTime<Utc>> {
+        let time = match self.required(field, parsed)?.0 {
             Ok(time) => time,
-            Err(error) => {
-                self.errors.push(error);
+            Err(raw) => {
+                self.errors.extend(parse_timestamp(field, &raw).err());
                 return None;
             }
         };
@@ -294,10 +342,11 @@ impl Validate for GlucoseReadingInput {
     fn validate(self, context: Context, errors: &mut Vec<FieldError>) -> Option<GlucoseRecord> {
         let mut check = Checker { context, errors };
         let time = check.timestamp("timestamp", self.timestamp);
-        let unit = match self.unit.as_deref().map(|u| GlucoseUnit::parse("unit", u)).transpose() {
-            Ok(unit) => Some(unit.unwrap_or_default()),
-            Err(error) => {
-                check.errors.push(error);
+        let unit = match self.unit.map(|u| u.0) {
+            None => Some(GlucoseUnit::default()),
+            Some(Ok(unit)) => Some(unit),
+            Some(Err(raw)) => {
+                check.errors.extend(GlucoseUnit::parse("unit", &raw).err());
                 None
             }
         };
@@ -446,7 +495,7 @@ mod tests {
 
     fn reading(timestamp: &str, value: f64) -> GlucoseReadingInput {
         GlucoseReadingInput {
-            timestamp: Some(timestamp.into()),
+            timestamp: Some(Parsed::read(timestamp)),
             value: Some(value),
             unit: None,
             source: None,
@@ -522,8 +571,8 @@ mod tests {
     #[test]
     fn sleep_stage_totals_may_exceed_the_session_by_one_minute_only() {
         let night = |awake| SleepInput {
-            start_time: Some("2025-06-01T00:00:00Z".into()),
-            end_time: Some("2025-06-01T01:00:00Z".into()),
+            start_time: Some(Parsed::read("2025-06-01T00:00:00Z")),
+            end_time: Some(Parsed::read("2025-06-01T01:00:00Z")),
             deep_minutes: Some(30),
             light_minutes: Some(30),
             rem_minutes: None,
