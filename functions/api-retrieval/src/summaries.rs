@@ -3,7 +3,7 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use glucolens_core::domain::{FieldError, GlucoseUnit};
 use glucolens_core::http::{ApiError, ApiJson, AuthUser, RequestId};
 use glucolens_core::store::dashboard;
@@ -19,7 +19,7 @@ use crate::ProblemResponses;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DailySummaryQuery {
-    /// The local calendar date in the caller's time zone, `YYYY-MM-DD`; not in the future.
+    /// The local calendar date in the caller's time zone, `YYYY-MM-DD`; from 2000-01-01 to today.
     #[param(required = true, value_type = String, format = Date)]
     date: Option<String>,
 }
@@ -72,6 +72,9 @@ pub struct DashboardPeriod {
     pub lifestyle: LifestyleAverages,
 }
 
+/// Ingestion accepts no reading before 2000-01-01, so earlier dates are refused rather than computed.
+const EARLIEST_YEAR: i32 = 2000;
+
 /// Period lengths the dashboard offers.
 const DASHBOARD_DAYS: [u64; 2] = [7, 30];
 
@@ -79,6 +82,13 @@ fn parse_date(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, FieldErr
     let raw = raw.ok_or_else(|| FieldError::new("date", "required", "`date` is required (YYYY-MM-DD)"))?;
     let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
         .map_err(|_| FieldError::new("date", "invalid_date", format!("`{raw}` is not a date like 2025-03-09")))?;
+    if date.year() < EARLIEST_YEAR {
+        return Err(FieldError::new(
+            "date",
+            "date_out_of_range",
+            format!("dates before {EARLIEST_YEAR} hold no data (ingestion accepts none)"),
+        ));
+    }
     if date > today {
         return Err(FieldError::new(
             "date",
@@ -218,6 +228,10 @@ mod tests {
         );
         assert_eq!(parse_date(Some("2025-02-30"), today).unwrap_err().code, "invalid_date");
         assert_eq!(parse_date(Some("31/05/2025"), today).unwrap_err().code, "invalid_date");
+        assert_eq!(
+            parse_date(Some("1999-12-31"), today).unwrap_err().code,
+            "date_out_of_range"
+        );
         assert_eq!(parse_date(None, today).unwrap_err().code, "required");
         assert_eq!(parse_days(None).unwrap(), 7);
         assert_eq!(parse_days(Some("30")).unwrap(), 30);
