@@ -321,6 +321,33 @@ async fn concurrent_identical_bulk_uploads_never_duplicate(db: sqlx::PgPool) {
 }
 
 #[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+async fn concurrent_overlapping_uploads_in_opposite_orders_all_succeed(db: sqlx::PgPool) {
+    let state = testing::state(db.clone()).await;
+    let user = testing::user(&db, "UTC").await;
+    let forward = readings(3000).as_array().unwrap().clone();
+    let backward: Vec<Value> = forward.iter().rev().cloned().collect();
+    let authorization = testing::bearer(&state, user);
+    let mut uploads = tokio::task::JoinSet::new();
+    for batch in [&forward, &backward, &forward, &backward] {
+        let (state, authorization) = (state.clone(), authorization.clone());
+        let body = json!({ "readings": batch }).to_string();
+        uploads.spawn(async move { post_raw(&state, "/api/v1/glucose/bulk", Some(&authorization), body).await });
+    }
+    let mut inserted = 0;
+    while let Some(reply) = uploads.join_next().await {
+        let reply = reply.unwrap();
+        assert!(
+            matches!(reply.status, StatusCode::CREATED | StatusCode::OK),
+            "{}",
+            reply.body
+        );
+        inserted += reply.body["inserted"].as_u64().unwrap();
+    }
+    assert_eq!(inserted, 3000);
+    assert_eq!(row_count(&db, "glucose_readings", user).await, 3000);
+}
+
+#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
 async fn dirty_days_are_the_users_local_dates(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "Asia/Kolkata").await;

@@ -29,6 +29,7 @@ pub async fn insert_batch(
          SELECT $1, b.* FROM UNNEST($2::timestamptz[], $3::text[], $4::text[], $5::int4[], $6::text[],
                                     $7::float8[], $8::int4[], $9::int2[])
               AS b(start_time, activity_type, source, duration_minutes, intensity, calories, steps, avg_heart_rate)
+         ORDER BY b.start_time, b.activity_type, b.source
          ON CONFLICT (user_id, start_time, activity_type, source) DO NOTHING",
     )
     .bind(user_id)

@@ -3,6 +3,8 @@
 //! Batch inserts send the whole batch in one statement (`INSERT ... SELECT FROM UNNEST(arrays) ON CONFLICT DO
 //! NOTHING`): a record whose natural key is already stored, or repeated earlier in the same batch, is skipped, so
 //! concurrent identical uploads can never duplicate rows. `rows_affected` is then the number of new rows.
+//! Rows are inserted in key order (`ORDER BY` the natural key), so concurrent batches that overlap in any order
+//! wait for each other's keys in the same order and cannot deadlock.
 
 use serde::Serialize;
 

@@ -38,6 +38,7 @@ pub async fn insert_batch(
          SELECT $1, b.time, b.source, b.value_mg_dl, b.trend, b.device, b.clipped
          FROM UNNEST($2::timestamptz[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::bool[])
               AS b(time, source, value_mg_dl, trend, device, clipped)
+         ORDER BY b.time, b.source
          ON CONFLICT (user_id, time, source) DO NOTHING",
     )
     .bind(user_id)

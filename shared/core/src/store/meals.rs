@@ -28,6 +28,7 @@ pub async fn insert_batch(
                                     $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::text[])
               AS b(eaten_at, source, meal_type, carbs_g, protein_g, fat_g, fiber_g, calories, glycemic_load,
                    description)
+         ORDER BY b.eaten_at, b.source
          ON CONFLICT (user_id, eaten_at, source) DO NOTHING",
     )
     .bind(user_id)

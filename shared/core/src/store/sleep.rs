@@ -26,6 +26,7 @@ pub async fn insert_batch(
          SELECT $1, b.* FROM UNNEST($2::timestamptz[], $3::timestamptz[], $4::text[], $5::int4[], $6::int4[],
                                     $7::int4[], $8::int4[], $9::int2[])
               AS b(start_time, end_time, source, deep, light, rem, awake, quality)
+         ORDER BY b.start_time, b.source
          ON CONFLICT (user_id, start_time, source) DO NOTHING",
     )
     .bind(user_id)
