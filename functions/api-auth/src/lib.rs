@@ -283,10 +283,10 @@ async fn login(
         Err(_) => None,
     };
     let (user_id, stored_hash) = credentials.unzip();
-    if !passwords::verify(stored_hash, SecretString::from(request.password)).await? {
+    let verified = passwords::verify(stored_hash, SecretString::from(request.password)).await?;
+    let Some(user_id) = user_id.filter(|_| verified) else {
         return Err(INVALID_CREDENTIALS);
-    }
-    let user_id = user_id.expect("a verified password belongs to a known account");
+    };
     let user = users::get(&state.db, user_id).await?.ok_or(INVALID_CREDENTIALS)?;
     let tokens = TokenPair::start(&state, user_id).await?;
     Ok(ApiJson(SessionResponse {
