@@ -14,6 +14,7 @@ set -euo pipefail
 MAX_EXAMPLES=${MAX_EXAMPLES:-20}
 SEED=${SCHEMATHESIS_SEED:-$RANDOM}
 REPORT_DIR=${REPORT_DIR:-$(mktemp -d)}
+mkdir -p "$REPORT_DIR" && REPORT_DIR=$(cd "$REPORT_DIR" && pwd)
 
 json_field() { # json_field <python expression on `d`>: reads JSON on stdin
     "$PYTHON" -c "import json, sys; d = json.load(sys.stdin); print($1)"
@@ -33,6 +34,8 @@ post_json /api/v1/auth/register "$credentials" >/dev/null
 access_token=$(post_json /api/v1/auth/login "$credentials" | json_field 'd["tokens"]["access_token"]')
 echo "schemathesis: fuzzing $BASE_URL as a new user (seed $SEED, $MAX_EXAMPLES examples per operation)"
 
+# Schemathesis keeps its crash cache (for `st replay`) in the working directory: keep it with the reports.
+cd "$REPORT_DIR"
 # Erasing the account would turn every later request into a 401 and end the run's coverage; the handler tests
 # cover DELETE /users/me instead.
 exec "$PYTHON" -m schemathesis.cli run "$BASE_URL/api/v1/openapi.json" \
