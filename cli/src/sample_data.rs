@@ -34,6 +34,15 @@ pub struct Args {
     pub connections: u32,
 }
 
+#[derive(Default)]
+struct Totals {
+    created: usize,
+    existing: usize,
+    glucose: InsertCounts,
+    records: InsertCounts,
+    generation: std::time::Duration,
+}
+
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let config = Config::from_env()?;
@@ -50,14 +59,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let prefix: Arc<str> = args.email_prefix.into();
 
     let mut pending = JoinSet::new();
-    let mut totals = (0usize, 0usize, InsertCounts::default(), InsertCounts::default());
-    let mut record = |written: Option<Written>| match written {
-        Some(w) => {
-            totals.0 += 1;
-            totals.2 = totals.2 + w.glucose;
-            totals.3 = totals.3 + w.records;
+    let mut totals = Totals::default();
+    let mut record = |(written, generation): (Option<Written>, std::time::Duration)| {
+        totals.generation += generation;
+        match written {
+            Some(w) => {
+                totals.created += 1;
+                totals.glucose = totals.glucose + w.glucose;
+                totals.records = totals.records + w.records;
+            }
+            None => totals.existing += 1,
         }
-        None => totals.1 += 1,
     };
     for index in 0..args.users {
         // Keep at most one account per connection in flight (plus one being generated).
@@ -67,27 +79,34 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let (db, hash, prefix) = (db.clone(), password_hash.clone(), prefix.clone());
         let (seed, days) = (args.seed, args.days);
         pending.spawn(async move {
-            let user = tokio::task::spawn_blocking(move || sample::generate_user(seed, index, &prefix, start, days))
+            let (user, generation) = tokio::task::spawn_blocking(move || {
+                let started = Instant::now();
+                let user = sample::generate_user(seed, index, &prefix, start, days);
+                (user, started.elapsed())
+            })
+            .await
+            .context("generating a sample user")?;
+            let written = sample::write_user(&db, &user, &hash)
                 .await
-                .context("generating a sample user")?;
-            sample::write_user(&db, &user, &hash)
-                .await
-                .with_context(|| format!("writing sample user {index}"))
+                .with_context(|| format!("writing sample user {index}"))?;
+            anyhow::Ok((written, generation))
         });
     }
     while let Some(done) = pending.join_next().await {
         record(done??);
     }
-    let (created, existing, glucose, records) = totals;
     println!(
-        "sample data: {created} accounts created ({existing} already existed), {} glucose readings inserted \
-         ({} already present), {} sleep/activity/meal records; {} days from {start}, seed {}; {:.1} s",
-        glucose.inserted,
-        glucose.already_present,
-        records.inserted,
+        "sample data: {} accounts created ({} already existed), {} glucose readings inserted ({} already present), \
+         {} sleep/activity/meal records; {} days from {start}, seed {}; {:.1} s wall ({:.1} s of generation CPU)",
+        totals.created,
+        totals.existing,
+        totals.glucose.inserted,
+        totals.glucose.already_present,
+        totals.records.inserted,
         args.days,
         args.seed,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        totals.generation.as_secs_f64()
     );
     println!("log in as demo@glucolens.local / {}", sample::DEMO_PASSWORD);
     Ok(())

@@ -29,7 +29,11 @@ pub async fn run(state: AppState) {
     loop {
         match poll_once(&state, WAIT_SECS, None).await {
             Ok(outcome) if outcome.received > 0 => {
-                tracing::info!(received = outcome.received, failed = outcome.failed, "processed analysis messages")
+                tracing::info!(
+                    received = outcome.received,
+                    failed = outcome.failed,
+                    "processed analysis messages"
+                )
             }
             Ok(_) => {}
             Err(error) => {

@@ -49,13 +49,20 @@ async fn scheduled_fan_out_sends_one_message_per_user_and_the_worker_aggregates_
     let idle = testing::user(&db, "UTC").await;
 
     let report = jobs::fan_out(&state, TaskKind::AggregateDaily).await.unwrap();
-    assert_eq!((report.users, report.messages_sent), (3, 3), "only users with dirty days");
+    assert_eq!(
+        (report.users, report.messages_sent),
+        (3, 3),
+        "only users with dirty days"
+    );
     assert_eq!(drain(&state).await, PollOutcome { received: 3, failed: 0 });
     for user in users {
         assert!(aggregate_rows(&db, user).await.len() >= 2);
     }
     assert!(aggregate_rows(&db, idle).await.is_empty());
-    let dirty: i64 = sqlx::query_scalar("SELECT count(*) FROM dirty_days").fetch_one(&db).await.unwrap();
+    let dirty: i64 = sqlx::query_scalar("SELECT count(*) FROM dirty_days")
+        .fetch_one(&db)
+        .await
+        .unwrap();
     assert_eq!(dirty, 0);
 
     // The analysis jobs visit everyone.
@@ -73,7 +80,7 @@ async fn a_redelivered_message_changes_nothing(db: PgPool) {
         task_id: None,
         full_recompute: true,
     };
-    state.queue.send_all(&[message.clone()]).await.unwrap();
+    state.queue.send_all(std::slice::from_ref(&message)).await.unwrap();
     drain(&state).await;
     let first = aggregate_rows(&db, user).await;
     assert!(!first.is_empty());
@@ -81,13 +88,20 @@ async fn a_redelivered_message_changes_nothing(db: PgPool) {
     state.queue.send_all(&[message.clone(), message.clone()]).await.unwrap();
     assert_eq!(drain(&state).await.failed, 0);
     jobs::process(&db, &message, 1).await.unwrap();
-    assert_eq!(aggregate_rows(&db, user).await, first, "same rows, computed_at included");
+    assert_eq!(
+        aggregate_rows(&db, user).await,
+        first,
+        "same rows, computed_at included"
+    );
 }
 
 #[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
 async fn a_poison_message_fails_alone_and_ends_in_the_dead_letter_queue(db: PgPool) {
     let state = testing::state(db.clone()).await;
-    let good = [user_with_two_days(&db, "UTC").await, user_with_two_days(&db, "UTC").await];
+    let good = [
+        user_with_two_days(&db, "UTC").await,
+        user_with_two_days(&db, "UTC").await,
+    ];
     let vanished = Uuid::new_v4();
     let bodies = vec![
         serde_json::json!({"kind": "aggregate_daily", "user_id": good[0]}),
@@ -104,11 +118,24 @@ async fn a_poison_message_fails_alone_and_ends_in_the_dead_letter_queue(db: PgPo
     }
     // The poison message comes back until it has been received MAX_RECEIVES times, then moves to the DLQ.
     let rest = drain(&state).await;
-    assert_eq!(rest, PollOutcome { received: MAX_RECEIVES as usize - 1, failed: MAX_RECEIVES as usize - 1 });
+    assert_eq!(
+        rest,
+        PollOutcome {
+            received: MAX_RECEIVES as usize - 1,
+            failed: MAX_RECEIVES as usize - 1
+        }
+    );
 
     let client = state.queue.client();
     let dlq_name = format!("{}-dlq", state.queue.url().rsplit('/').next().unwrap());
-    let dlq_url = client.get_queue_url().queue_name(dlq_name).send().await.unwrap().queue_url.unwrap();
+    let dlq_url = client
+        .get_queue_url()
+        .queue_name(dlq_name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
     let in_dlq = client
         .receive_message()
         .queue_url(dlq_url)
@@ -126,13 +153,21 @@ async fn a_poison_message_fails_alone_and_ends_in_the_dead_letter_queue(db: PgPo
 async fn a_task_goes_from_queued_to_succeeded_and_a_second_trigger_returns_the_pending_one(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = user_with_two_days(&db, "UTC").await;
-    let task = jobs::enqueue_task(&state, user, TaskKind::AggregateDaily).await.unwrap();
+    let task = jobs::enqueue_task(&state, user, TaskKind::AggregateDaily)
+        .await
+        .unwrap();
     assert_eq!((task.status, task.progress), (TaskStatus::Queued, 0));
     assert!(task.started_at.is_none());
-    let again = jobs::enqueue_task(&state, user, TaskKind::AggregateDaily).await.unwrap();
+    let again = jobs::enqueue_task(&state, user, TaskKind::AggregateDaily)
+        .await
+        .unwrap();
     assert_eq!(again.id, task.id);
 
-    assert_eq!(drain(&state).await, PollOutcome { received: 1, failed: 0 }, "one message for both triggers");
+    assert_eq!(
+        drain(&state).await,
+        PollOutcome { received: 1, failed: 0 },
+        "one message for both triggers"
+    );
     let done = tasks::get(&db, user, task.id).await.unwrap().unwrap();
     assert_eq!((done.status, done.progress), (TaskStatus::Succeeded, 100));
     assert!(done.started_at.is_some() && done.finished_at >= done.started_at);
@@ -147,7 +182,9 @@ async fn a_task_goes_from_queued_to_succeeded_and_a_second_trigger_returns_the_p
     };
     jobs::process(&db, &message, 2).await.unwrap();
     assert_eq!(tasks::get(&db, user, task.id).await.unwrap().unwrap(), done);
-    let next = jobs::enqueue_task(&state, user, TaskKind::AggregateDaily).await.unwrap();
+    let next = jobs::enqueue_task(&state, user, TaskKind::AggregateDaily)
+        .await
+        .unwrap();
     assert_ne!(next.id, task.id);
 }
 
@@ -155,7 +192,9 @@ async fn a_task_goes_from_queued_to_succeeded_and_a_second_trigger_returns_the_p
 async fn a_task_fails_when_its_last_delivery_fails(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
-    let task = jobs::enqueue_task(&state, user, TaskKind::AggregateDaily).await.unwrap();
+    let task = jobs::enqueue_task(&state, user, TaskKind::AggregateDaily)
+        .await
+        .unwrap();
     // Break the user's stored time zone so the aggregation rejects the data: not retryable, the task fails.
     sqlx::query("UPDATE users SET time_zone = 'Mars/Olympus_Mons' WHERE id = $1")
         .bind(user)

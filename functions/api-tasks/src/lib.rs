@@ -49,7 +49,10 @@ async fn start(state: &AppState, user: AuthUser, kind: TaskKind) -> Result<(Stat
         (status = 503, description = "The queue or database is unavailable; retry", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn aggregate_daily(State(state): State<AppState>, user: AuthUser) -> Result<(StatusCode, ApiJson<Task>), ApiError> {
+async fn aggregate_daily(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<(StatusCode, ApiJson<Task>), ApiError> {
     start(&state, user, TaskKind::AggregateDaily).await
 }
 

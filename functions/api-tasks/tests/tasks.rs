@@ -36,7 +36,10 @@ async fn starting_returns_202_and_a_second_trigger_returns_the_pending_task(db: 
     let user = testing::user(&db, "Europe/Paris").await;
     let (status, first) = send(&state, start_request("/api/v1/tasks/aggregate-daily"), user).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    assert_eq!((first["status"].as_str(), first["kind"].as_str()), (Some("queued"), Some("aggregate_daily")));
+    assert_eq!(
+        (first["status"].as_str(), first["kind"].as_str()),
+        (Some("queued"), Some("aggregate_daily"))
+    );
     let (status, second) = send(&state, start_request("/api/v1/tasks/aggregate-daily"), user).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(second["id"], first["id"]);
@@ -52,7 +55,9 @@ async fn status_follows_the_lifecycle_and_is_shown_only_to_its_owner(db: sqlx::P
     let state = testing::state(db.clone()).await;
     let owner = testing::user(&db, "UTC").await;
     let other = testing::user(&db, "UTC").await;
-    let task = jobs::enqueue_task(&state, owner, tasks::TaskKind::AggregateDaily).await.unwrap();
+    let task = jobs::enqueue_task(&state, owner, tasks::TaskKind::AggregateDaily)
+        .await
+        .unwrap();
     let id = task.id.to_string();
 
     let (status, body) = send(&state, status_request(&id), owner).await;
@@ -63,12 +68,18 @@ async fn status_follows_the_lifecycle_and_is_shown_only_to_its_owner(db: sqlx::P
     assert!(tasks::start(&db, owner, task.id).await.unwrap());
     tasks::set_progress(&db, owner, task.id, 40).await.unwrap();
     let (_, body) = send(&state, status_request(&id), owner).await;
-    assert_eq!((body["status"].as_str(), body["progress"].as_i64()), (Some("running"), Some(40)));
+    assert_eq!(
+        (body["status"].as_str(), body["progress"].as_i64()),
+        (Some("running"), Some(40))
+    );
     assert!(body["started_at"].is_string());
 
     tasks::finish(&db, owner, task.id, None).await.unwrap();
     let (_, body) = send(&state, status_request(&id), owner).await;
-    assert_eq!((body["status"].as_str(), body["progress"].as_i64()), (Some("succeeded"), Some(100)));
+    assert_eq!(
+        (body["status"].as_str(), body["progress"].as_i64()),
+        (Some("succeeded"), Some(100))
+    );
     assert!(body["finished_at"].is_string());
     assert_eq!(
         tasks::get(&db, owner, task.id).await.unwrap().unwrap().status,

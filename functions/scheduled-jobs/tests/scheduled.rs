@@ -13,9 +13,21 @@ async fn each_job_accepts_its_event_and_fans_out_per_user(db: sqlx::PgPool) {
     testing::cgm_trace(&db, with_new_data, "dexcom", chrono::Utc::now(), 3, 0.0).await;
 
     for (event, kind, users) in [
-        (include_str!("../../../events/job-aggregate-daily.json"), TaskKind::AggregateDaily, 1),
-        (include_str!("../../../events/job-compute-correlations.json"), TaskKind::ComputeCorrelations, 2),
-        (include_str!("../../../events/job-discover-patterns.json"), TaskKind::DiscoverPatterns, 2),
+        (
+            include_str!("../../../events/job-aggregate-daily.json"),
+            TaskKind::AggregateDaily,
+            1,
+        ),
+        (
+            include_str!("../../../events/job-compute-correlations.json"),
+            TaskKind::ComputeCorrelations,
+            2,
+        ),
+        (
+            include_str!("../../../events/job-discover-patterns.json"),
+            TaskKind::DiscoverPatterns,
+            2,
+        ),
     ] {
         let parsed: EventBridgeEvent<serde_json::Value> = serde_json::from_str(event).unwrap();
         assert_eq!(parsed.detail_type, "Scheduled Event");

@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
+use glucolens_analytics::metrics;
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -173,39 +174,38 @@ pub struct GlucoseSummary {
     pub hypo_events: Option<i32>,
 }
 
+/// The statistics come from `glucolens_analytics::metrics` (one implementation of the consensus formulas, shared
+/// with `glucolens analyze`); the user's own target range and the hypo event count are added here.
 pub fn summarize_glucose(readings: &[(DateTime<Utc>, f64)], target: (f64, f64)) -> GlucoseSummary {
     let n = readings.len();
     if n == 0 {
         return GlucoseSummary::default();
     }
     let values: Vec<f64> = readings.iter().map(|&(_, v)| v).collect();
-    let mean = values.iter().sum::<f64>() / n as f64;
-    // Sample SD (n − 1), as R's sd() and iglu compute it.
-    let sd = (n > 1).then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
+    let stats = metrics::summary_stats(&values);
+    let ranges = metrics::range_percentages(&values);
     let mut sorted = values.clone();
     sorted.sort_by(f64::total_cmp);
-    let median = if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    };
-    let share = |keep: &dyn Fn(f64) -> bool| Some(percent(values.iter().filter(|&&v| keep(v)).count(), n));
+    let finite = |x: f64| x.is_finite().then_some(x);
     GlucoseSummary {
-        mean: Some(mean),
-        median: Some(median),
-        sd,
-        cv_percent: sd.map(|sd| 100.0 * sd / mean),
-        gmi_percent: Some(3.31 + 0.02392 * mean),
+        mean: finite(stats.mean),
+        median: finite(metrics::stats::median_sorted(&sorted)),
+        sd: finite(stats.sd),
+        cv_percent: finite(stats.cv),
+        gmi_percent: finite(stats.gmi),
         min: sorted.first().copied(),
         max: sorted.last().copied(),
-        pct_below_54: share(&|v| v < 54.0),
-        pct_54_69: share(&|v| (54.0..70.0).contains(&v)),
-        pct_70_180: share(&|v| (70.0..=180.0).contains(&v)),
-        pct_181_250: share(&|v| v > 180.0 && v <= 250.0),
-        pct_above_250: share(&|v| v > 250.0),
-        pct_below_70: share(&|v| v < 70.0),
-        pct_above_180: share(&|v| v > 180.0),
-        pct_in_target: share(&|v| (target.0..=target.1).contains(&v)),
+        pct_below_54: Some(ranges.below_54),
+        pct_54_69: Some(ranges.from_54_to_69),
+        pct_70_180: Some(ranges.from_70_to_180),
+        pct_181_250: Some(ranges.from_181_to_250),
+        pct_above_250: Some(ranges.above_250),
+        pct_below_70: Some(ranges.below_54 + ranges.from_54_to_69),
+        pct_above_180: Some(ranges.from_181_to_250 + ranges.above_250),
+        pct_in_target: Some(percent(
+            values.iter().filter(|v| (target.0..=target.1).contains(*v)).count(),
+            n,
+        )),
         hypo_events: Some(count_hypo_events(readings)),
     }
 }
@@ -318,10 +318,16 @@ pub async fn recompute_days(
 
     let mut days: BTreeMap<NaiveDate, DayInputs> = BTreeMap::new();
     for reading in aggregates::readings(conn, user_id, window, HUB_SOURCES).await? {
-        days.entry(local_date(tz, reading.0)).or_default().readings.push(reading);
+        days.entry(local_date(tz, reading.0))
+            .or_default()
+            .readings
+            .push(reading);
     }
     for session in aggregates::sleep(conn, user_id, window).await? {
-        days.entry(night_of(tz, session.start_time)).or_default().sleep.push(session);
+        days.entry(night_of(tz, session.start_time))
+            .or_default()
+            .sleep
+            .push(session);
     }
     for activity in aggregates::activities(conn, user_id, window).await? {
         days.entry(local_date(tz, activity.start_time))
@@ -394,9 +400,18 @@ mod tests {
     #[test]
     fn dst_days_expect_23_and_25_hours_of_readings() {
         let ny: Tz = "America/New_York".parse().unwrap();
-        assert_eq!(expected_readings(ny, NaiveDate::from_ymd_opt(2026, 3, 8).unwrap()), 23 * 12);
-        assert_eq!(expected_readings(ny, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()), 25 * 12);
-        assert_eq!(expected_readings(ny, NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()), 288);
+        assert_eq!(
+            expected_readings(ny, NaiveDate::from_ymd_opt(2026, 3, 8).unwrap()),
+            23 * 12
+        );
+        assert_eq!(
+            expected_readings(ny, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()),
+            25 * 12
+        );
+        assert_eq!(
+            expected_readings(ny, NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()),
+            288
+        );
         let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
         let (start, _) = local_day_bounds(kolkata, NaiveDate::from_ymd_opt(2026, 1, 10).unwrap());
         assert_eq!(start.to_rfc3339(), "2026-01-09T18:30:00+00:00");
@@ -436,7 +451,15 @@ mod tests {
     fn hypo_events_need_fifteen_contiguous_minutes() {
         let trace = |values: &[(i64, f64)]| values.iter().map(|&(m, v)| (at(m), v)).collect::<Vec<_>>();
         // Two readings low, then three low: one event.
-        let readings = trace(&[(0, 65.0), (5, 60.0), (10, 90.0), (15, 60.0), (20, 60.0), (25, 62.0), (30, 64.0)]);
+        let readings = trace(&[
+            (0, 65.0),
+            (5, 60.0),
+            (10, 90.0),
+            (15, 60.0),
+            (20, 60.0),
+            (25, 62.0),
+            (30, 64.0),
+        ]);
         assert_eq!(count_hypo_events(&readings), 1);
         // A gap over 10 minutes breaks the run.
         let gappy = trace(&[(0, 60.0), (5, 60.0), (30, 60.0)]);

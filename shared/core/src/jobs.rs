@@ -117,7 +117,13 @@ pub async fn enqueue_task(state: &AppState, user_id: Uuid, kind: TaskKind) -> Re
         };
         if let Err(error) = state.queue.send_all(&[message]).await {
             // Leave no task pending forever: a later trigger can then start a new one.
-            tasks::finish(&state.db, user_id, task.id, Some("could not be queued; please try again")).await?;
+            tasks::finish(
+                &state.db,
+                user_id,
+                task.id,
+                Some("could not be queued; please try again"),
+            )
+            .await?;
             return Err(error.into());
         }
     }
@@ -202,7 +208,13 @@ pub async fn process(db: &PgPool, message: &JobMessage, receive_count: u32) -> R
         match &outcome {
             Ok(()) => tasks::finish(db, user_id, task_id, None).await?,
             Err(e) if e.disposition() == Disposition::Acknowledge || receive_count >= crate::queue::MAX_RECEIVES => {
-                tasks::finish(db, user_id, task_id, Some("the analysis failed; please try again later")).await?
+                tasks::finish(
+                    db,
+                    user_id,
+                    task_id,
+                    Some("the analysis failed; please try again later"),
+                )
+                .await?
             }
             Err(_) => {}
         }
@@ -218,7 +230,11 @@ async fn run_steps(db: &PgPool, message: &JobMessage) -> Result<(), JobError> {
             None => Ok(()),
         }
     };
-    let mode = if message.full_recompute { Mode::Full } else { Mode::Incremental };
+    let mode = if message.full_recompute {
+        Mode::Full
+    } else {
+        Mode::Incremental
+    };
     let report = aggregation::aggregate_user(db, user_id, mode).await?;
     tracing::info!(%user_id, days = report.days_recomputed, written = report.rows_written, "aggregated");
     let (correlations, patterns) = steps(message.kind);

@@ -109,7 +109,10 @@ fn normal(rng: &mut StdRng) -> f64 {
 fn at_local(tz: Tz, date: NaiveDate, minutes_after_midnight: f64) -> DateTime<Utc> {
     let wall = date.and_time(NaiveTime::MIN) + Duration::seconds((minutes_after_midnight * 60.0).round() as i64);
     (0..=4)
-        .find_map(|quarter| tz.from_local_datetime(&(wall + Duration::minutes(15 * quarter))).earliest())
+        .find_map(|quarter| {
+            tz.from_local_datetime(&(wall + Duration::minutes(15 * quarter)))
+                .earliest()
+        })
         .expect("DST gaps are at most an hour")
         .with_timezone(&Utc)
 }
@@ -163,7 +166,7 @@ pub fn generate_user(seed: u64, index: usize, email_prefix: &str, start: NaiveDa
     let mut rng = StdRng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let time_zone = UserTimeZone::parse(TIME_ZONES[index % TIME_ZONES.len()]).expect("listed zones are valid");
     let tz = time_zone.tz();
-    let device_source = if index % 2 == 0 { "dexcom" } else { "libre" };
+    let device_source = if index.is_multiple_of(2) { "dexcom" } else { "libre" };
     let baseline = rng.gen_range(100.0..135.0);
 
     let mut sleep = Vec::new();
@@ -204,7 +207,11 @@ pub fn generate_user(seed: u64, index: usize, email_prefix: &str, start: NaiveDa
                 glycemic_load: Some((carbs_g * gi / 10.0).round() / 10.0),
                 description: None,
             });
-            effects.push(Effect::Meal { at: eaten_at, carbs_g, gi });
+            effects.push(Effect::Meal {
+                at: eaten_at,
+                carbs_g,
+                gi,
+            });
         }
 
         if rng.gen_bool(0.6) {
@@ -416,7 +423,11 @@ mod tests {
         let device: Vec<_> = user.glucose.iter().filter(|r| r.source != "apple_health").collect();
         let copies = user.glucose.len() - device.len();
         // 30 days × 288 slots, less the gaps.
-        assert!(device.len() < 30 * 288 && device.len() > 30 * 288 * 8 / 10, "{}", device.len());
+        assert!(
+            device.len() < 30 * 288 && device.len() > 30 * 288 * 8 / 10,
+            "{}",
+            device.len()
+        );
         assert!(copies > 0 && copies < device.len() / 10);
         assert!(device.windows(2).all(|w| w[1].time > w[0].time));
         assert!(device.iter().all(|r| r.time.timestamp() % 300 == 0));

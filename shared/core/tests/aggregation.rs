@@ -56,7 +56,10 @@ async fn new_york_dst_days_have_23_and_25_hours(db: PgPool) {
     let user = testing::user(&db, "America/New_York").await;
     // Complete traces over the spring-forward (8 March 2026) and fall-back (1 November 2026) days and their
     // neighbours: 5-minute readings from local midnight to local midnight.
-    for (first, last) in [(date(2026, 3, 7), date(2026, 3, 9)), (date(2026, 10, 31), date(2026, 11, 2))] {
+    for (first, last) in [
+        (date(2026, 3, 7), date(2026, 3, 9)),
+        (date(2026, 10, 31), date(2026, 11, 2)),
+    ] {
         let from = local("America/New_York", first);
         let to = local("America/New_York", last + Duration::days(1));
         testing::cgm_trace(&db, user, "dexcom", from, (to - from).num_minutes() / 5, 0.0).await;
@@ -78,7 +81,10 @@ async fn new_york_dst_days_have_23_and_25_hours(db: PgPool) {
             (date(2026, 11, 2), 288, 288),
         ]
     );
-    assert!(days(&db, user).await.iter().all(|d| d.coverage_percent == 100.0 && d.sufficient_data));
+    assert!(days(&db, user)
+        .await
+        .iter()
+        .all(|d| d.coverage_percent == 100.0 && d.sufficient_data));
 }
 
 #[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
@@ -166,7 +172,11 @@ async fn incremental_and_full_recompute_give_the_same_rows(db: PgPool) {
         .unwrap();
     assert_eq!(dirty, 0);
 
-    sqlx::query("DELETE FROM daily_aggregates WHERE user_id = $1").bind(user).execute(&db).await.unwrap();
+    sqlx::query("DELETE FROM daily_aggregates WHERE user_id = $1")
+        .bind(user)
+        .execute(&db)
+        .await
+        .unwrap();
     aggregate_user(&db, user, Mode::Full).await.unwrap();
     assert_eq!(full_rows(&db, user).await, incremental);
 }
@@ -191,7 +201,11 @@ async fn a_day_whose_data_is_gone_loses_its_row(db: PgPool) {
     testing::cgm_trace(&db, user, "dexcom", local("UTC", date(2026, 5, 1)), 24, 0.0).await;
     aggregate_user(&db, user, Mode::Incremental).await.unwrap();
     assert_eq!(days(&db, user).await.len(), 1);
-    sqlx::query("DELETE FROM glucose_readings WHERE user_id = $1").bind(user).execute(&db).await.unwrap();
+    sqlx::query("DELETE FROM glucose_readings WHERE user_id = $1")
+        .bind(user)
+        .execute(&db)
+        .await
+        .unwrap();
     aggregate_user(&db, user, Mode::Full).await.unwrap();
     assert!(days(&db, user).await.is_empty());
 }

@@ -211,7 +211,11 @@ fn upsert_sql() -> String {
         .collect::<Vec<_>>()
         .join(", ");
     let current = COLUMNS.iter().map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
-    let incoming = COLUMNS.iter().map(|c| format!("EXCLUDED.{c}")).collect::<Vec<_>>().join(", ");
+    let incoming = COLUMNS
+        .iter()
+        .map(|c| format!("EXCLUDED.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     // Rows arrive as one JSON array (one round trip however many days); an unchanged day is not rewritten, so a
     // redelivered message leaves even `computed_at` as it was.
     format!(
@@ -228,7 +232,11 @@ pub async fn upsert(conn: &mut PgConnection, user_id: Uuid, rows: &[DailyAggrega
         return Ok(0);
     }
     let json = serde_json::to_value(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let done = sqlx::query(&upsert_sql()).bind(user_id).bind(json).execute(conn).await?;
+    let done = sqlx::query(&upsert_sql())
+        .bind(user_id)
+        .bind(json)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected())
 }
 
