@@ -400,3 +400,22 @@ async fn trigger_queues_one_full_analysis(db: PgPool) {
     let response = api_insights::router(state).oneshot(unauthenticated).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+async fn an_api_gateway_event_is_served_and_audited_with_its_request_id(db: PgPool) {
+    let state = testing::state(db.clone()).await;
+    let user = testing::user(&db, "UTC").await;
+    let mut request =
+        lambda_http::request::from_str(include_str!("../../../events/api-insights-correlations.json")).unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", testing::bearer(&state, user).parse().unwrap());
+    let response = api_insights::router(state).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let request_id: String = sqlx::query_scalar("SELECT request_id FROM audit_log WHERE user_id = $1")
+        .bind(user)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(request_id, "req-insights-correlations-1");
+}
