@@ -207,7 +207,7 @@ FLEET_DEPTH=$(queue_depth glucolens-bench-fleet)
 python3 "$ROOT/bench/pipeline/report.py" render --measurements "$MEASUREMENTS" \
     --machine "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo), load average before the run $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)" \
     --postgres "$("$PG_BIN/postgres" --version | awk '{print $3}') (fsync=off, synchronous_commit=off)" \
-    --started "$STARTED" --command "BENCH_USERS=$BENCH_USERS BENCH_DAYS=$BENCH_DAYS BENCH_FLEET_JOBS=\"$BENCH_FLEET_JOBS\" bench/pipeline/run.sh" \
+    --started "$STARTED" --command "${GLUCOLENS_BIN:+GLUCOLENS_BIN=$GLUCOLENS_BIN }BENCH_USERS=$BENCH_USERS BENCH_DAYS=$BENCH_DAYS BENCH_FLEET_JOBS=\"$BENCH_FLEET_JOBS\" bench/pipeline/run.sh" \
     --single-outcome "$SINGLE_OUTCOME" --fleet-outcome "$FLEET_OUTCOME" --fleet-empty "$FLEET_EMPTY" \
     --probe-queue "$PROBE_DEPTH" --fleet-queue "$FLEET_DEPTH" \
     --statements-dir "$WORK" | tee "$BENCH_OUT"
