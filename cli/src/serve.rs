@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use axum::extract::Request;
 use axum::http::Method;
 use axum::routing::{on_service, MethodFilter, MethodRouter};
 use axum::Router;
 use glucolens_core::http::ApiError;
 use glucolens_core::routes::{Function, ROUTES};
 use glucolens_core::AppState;
+use tower::ServiceExt;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -47,7 +49,13 @@ pub fn router(state: AppState) -> Router {
     for route in ROUTES {
         let method = Method::from_bytes(route.method.as_bytes()).expect("route table methods are valid");
         let filter = MethodFilter::try_from(method).expect("route table methods are filterable");
-        let service = on_service(filter, function_router(route.function));
+        // The outer router has already captured path parameters into the request's extensions; the function's own
+        // router captures them again, so hand it the request as API Gateway would: without the outer captures.
+        let function = function_router(route.function).map_request(|mut request: Request| {
+            request.extensions_mut().clear();
+            request
+        });
+        let service = on_service(filter, function);
         let merged = match by_path.remove(route.path) {
             Some(existing) => existing.merge(service),
             None => service,

@@ -39,8 +39,7 @@ fn parse_pc_alpha(text: &str) -> Result<PcAlpha, String> {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<serde_json::Value> {
-    let text = std::fs::read_to_string(&args.daily)
-        .with_context(|| format!("cannot read {}", args.daily.display()))?;
+    let text = std::fs::read_to_string(&args.daily).with_context(|| format!("cannot read {}", args.daily.display()))?;
     let table = parse_daily_csv(&text).with_context(|| format!("{}", args.daily.display()))?;
     table
         .check_consecutive_days()

@@ -27,8 +27,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<serde_json::Value> {
-    let text = std::fs::read_to_string(&args.items)
-        .with_context(|| format!("cannot read {}", args.items.display()))?;
+    let text = std::fs::read_to_string(&args.items).with_context(|| format!("cannot read {}", args.items.display()))?;
     let table = parse_items_csv(&text).with_context(|| format!("{}", args.items.display()))?;
     let params = RulesParams {
         min_support: args.min_support,

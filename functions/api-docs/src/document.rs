@@ -53,6 +53,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         api_insights::openapi(),
         api_tasks::openapi(),
         api_nightscout::openapi(),
+        api_imports::openapi(),
     ];
     parts.into_iter().fold(DocsApi::openapi(), |mut document, part| {
         document.merge(part);
