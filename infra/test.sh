@@ -28,7 +28,7 @@ cargo fmt --all --check
 log "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 log "cargo test"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 log "cfn-lint template.yaml"
 "$TOOLS_VENV/bin/cfn-lint" template.yaml
 

@@ -54,7 +54,22 @@ struct NightscoutApi;
 
 /// This function's part of the OpenAPI document (merged by the docs function).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    NightscoutApi::openapi()
+    let mut document = NightscoutApi::openapi();
+    // Uploaders call both `/api/v1/entries` and `/api/v1/entries.json`; the `.json` spellings are the same operations.
+    let aliases: Vec<(String, utoipa::openapi::PathItem)> = document
+        .paths
+        .paths
+        .iter()
+        .filter(|(path, _)| ["/api/v1/status", "/api/v1/entries", "/api/v1/treatments"].contains(&path.as_str()))
+        .map(|(path, item)| (format!("{path}.json"), item.clone()))
+        .collect();
+    for (path, mut item) in aliases {
+        for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
+            operation.operation_id = operation.operation_id.as_ref().map(|id| format!("{id}_json"));
+        }
+        document.paths.paths.insert(path, item);
+    }
+    document
 }
 
 /// The Nightscout version reported to uploaders (some refuse servers older than 0.9).
