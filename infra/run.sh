@@ -66,7 +66,7 @@ cat <<INFO
   Log in and look at the dashboard:
 
     TOKEN=\$(curl -s -X POST $BASE/api/v1/auth/login -H 'content-type: application/json' \\
-      -d '{"email":"$DEMO_EMAIL","password":"$DEMO_PASSWORD"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+      -d '{"email":"$DEMO_EMAIL","password":"$DEMO_PASSWORD"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"]["access_token"])')
     curl -s "$BASE/api/v1/dashboard/summary?days=30" -H "authorization: Bearer \$TOKEN"
 
   Insights:  curl -s $BASE/api/v1/insights/recommendations -H "authorization: Bearer \$TOKEN"

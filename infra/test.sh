@@ -8,6 +8,7 @@ cd "$GLUCOLENS_ROOT"
 
 ensure_python_tools
 WORK=$(mktemp -d /tmp/glucolens-test.XXXXXX)
+chmod 755 "$WORK"  # the postgres user must reach the cluster directory inside it
 cleanup() {
     [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null || true
     [ -n "${MOTO_PID:-}" ] && kill "$MOTO_PID" 2>/dev/null || true
