@@ -3,12 +3,7 @@
 
 use glucolens_core::domain::FieldError;
 use glucolens_core::http::problem::Problem;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-
-/// The security scheme every authenticated operation names. Operations that name none inherit it from the
-/// document; public ones (sign-in, health, docs) opt out with an empty requirement.
-pub const BEARER_SCHEME: &str = "bearer";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,17 +25,8 @@ struct BearerScheme;
 
 impl Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            BEARER_SCHEME,
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some("Access token from POST /api/v1/auth/login (15 minutes)"))
-                    .build(),
-            ),
-        );
+        // Operations that name no scheme inherit this one from the document; public ones opt out.
+        glucolens_core::http::openapi::add_bearer_scheme(openapi);
     }
 }
 

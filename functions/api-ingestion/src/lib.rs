@@ -24,14 +24,12 @@ use glucolens_core::domain::ingest::{
     Validate,
 };
 use glucolens_core::domain::FieldError;
-use glucolens_core::http::problem::Problem;
-use glucolens_core::http::{with_api_layers, ApiError, ApiJson, AuthUser};
+use glucolens_core::http::{openapi, with_api_layers, ApiError, ApiJson, AuthUser};
 use glucolens_core::store::InsertCounts;
 use glucolens_core::AppState;
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
-use utoipa::{OpenApi, PartialSchema, ToSchema};
+use utoipa::openapi::RefOr;
+use utoipa::{OpenApi, ToSchema};
 
 use write::Writer;
 
@@ -56,21 +54,10 @@ pub fn router(state: AppState) -> Router {
 )]
 struct IngestionApi;
 
-/// Name of the bearer-token security scheme the paths refer to.
-const SECURITY_SCHEME: &str = "bearer";
-
 /// This function's part of the OpenAPI document (merged by the docs function).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut api = IngestionApi::openapi();
-    api.components.get_or_insert_with(Default::default).add_security_scheme(
-        SECURITY_SCHEME,
-        SecurityScheme::Http(
-            HttpBuilder::new()
-                .scheme(HttpAuthScheme::Bearer)
-                .bearer_format("JWT")
-                .build(),
-        ),
-    );
+    openapi::add_bearer_scheme(&mut api);
     api
 }
 
@@ -79,7 +66,7 @@ struct ProblemResponses;
 
 impl utoipa::IntoResponses for ProblemResponses {
     fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
-        [
+        openapi::problem_responses(&[
             (
                 "400",
                 "The body is not JSON of the expected shape (`malformed_json`, `unsupported_media_type`)",
@@ -95,19 +82,7 @@ impl utoipa::IntoResponses for ProblemResponses {
                  `reason`), or `batch_too_large`. Nothing was written",
             ),
             ("429", "Rate limit exceeded; see `Retry-After`"),
-        ]
-        .into_iter()
-        .map(|(status, description)| {
-            let response = ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/problem+json",
-                    ContentBuilder::new().schema(Some(Problem::schema())).build(),
-                )
-                .build();
-            (status.to_owned(), RefOr::T(response))
-        })
-        .collect()
+        ])
     }
 }
 

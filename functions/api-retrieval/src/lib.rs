@@ -11,13 +11,11 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::Query;
 use axum::routing::get;
 use axum::Router;
-use glucolens_core::http::problem::Problem;
-use glucolens_core::http::{with_api_layers, ApiError, AuthUser, RequestId};
+use glucolens_core::http::{openapi, with_api_layers, ApiError, AuthUser, RequestId};
 use glucolens_core::store::{audit, readings_query};
 use glucolens_core::AppState;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
-use utoipa::{OpenApi, PartialSchema};
+use utoipa::openapi::RefOr;
+use utoipa::OpenApi;
 
 /// Every route this function serves (see `glucolens_core::routes::ROUTES`).
 pub fn router(state: AppState) -> Router {
@@ -34,21 +32,10 @@ pub fn router(state: AppState) -> Router {
 #[openapi(paths(readings::glucose_readings, summaries::daily_summary, summaries::dashboard_summary))]
 struct RetrievalApi;
 
-/// Name of the bearer-token security scheme the paths refer to.
-const SECURITY_SCHEME: &str = "bearer";
-
 /// This function's part of the OpenAPI document (merged by the docs function).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut api = RetrievalApi::openapi();
-    api.components.get_or_insert_with(Default::default).add_security_scheme(
-        SECURITY_SCHEME,
-        SecurityScheme::Http(
-            HttpBuilder::new()
-                .scheme(HttpAuthScheme::Bearer)
-                .bearer_format("JWT")
-                .build(),
-        ),
-    );
+    openapi::add_bearer_scheme(&mut api);
     api
 }
 
@@ -57,23 +44,11 @@ struct ProblemResponses;
 
 impl utoipa::IntoResponses for ProblemResponses {
     fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
-        [
+        openapi::problem_responses(&[
             ("401", "Missing, invalid or expired access token"),
             ("422", "Invalid query parameters; `errors` lists each one"),
             ("429", "Rate limit exceeded; see `Retry-After`"),
-        ]
-        .into_iter()
-        .map(|(status, description)| {
-            let response = ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/problem+json",
-                    ContentBuilder::new().schema(Some(Problem::schema())).build(),
-                )
-                .build();
-            (status.to_owned(), RefOr::T(response))
-        })
-        .collect()
+        ])
     }
 }
 

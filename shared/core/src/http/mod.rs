@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod json;
+pub mod openapi;
 pub mod problem;
 
 pub use auth::{AuthUser, RequestId};
