@@ -2,15 +2,14 @@
 //! them, plus a trigger that queues a full analysis. Everything is scoped to the caller, and every read of health
 //! insights is audited before the data leaves.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use glucolens_core::domain::{FieldError, GlucoseUnit};
 use glucolens_core::http::problem::Problem;
-use glucolens_core::http::{with_api_layers, ApiError, ApiJson, AuthUser, RequestId};
+use glucolens_core::http::{with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
 use glucolens_core::insights::correlations::{Confidence, REQUIRED_DAYS};
 use glucolens_core::insights::recommendations::{self, CorrelationFinding, Evidence, Recommendation};
 use glucolens_core::insights::variables::VARIABLES;
@@ -205,16 +204,6 @@ impl CorrelationsQuery {
     }
 }
 
-/// The query string, or a problem response when it cannot be decoded at all.
-fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query
-        .map(|Query(params)| params)
-        .map_err(|rejection| ApiError::BadRequest {
-            code: "invalid_query",
-            detail: rejection.body_text(),
-        })
-}
-
 /// The caller's display unit (the account may have been erased since its token was checked).
 async fn display_unit(state: &AppState, user: AuthUser) -> Result<GlucoseUnit, ApiError> {
     Ok(users::get(&state.db, user.id)
@@ -268,9 +257,9 @@ async fn list_correlations(
     State(state): State<AppState>,
     user: AuthUser,
     request_id: RequestId,
-    query: Result<Query<CorrelationsQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<CorrelationsQuery>,
 ) -> Result<ApiJson<CorrelationsResponse>, ApiError> {
-    let request = query_params(query)?.validate()?;
+    let request = query.validate()?;
     let analysis = AnalysisState::of(correlations::latest_run(&state.db, user.id).await?);
     let unit = display_unit(&state, user).await?;
     let findings = findings(&state, user, unit, &request).await?;
@@ -303,9 +292,9 @@ async fn list_patterns(
     State(state): State<AppState>,
     user: AuthUser,
     request_id: RequestId,
-    query: Result<Query<PatternsQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<PatternsQuery>,
 ) -> Result<ApiJson<PatternsResponse>, ApiError> {
-    let kind = match query_params(query)?.kind.as_deref() {
+    let kind = match query.kind.as_deref() {
         None => None,
         Some(raw) => Some(PatternKind::parse(raw).ok_or_else(|| {
             ApiError::invalid(FieldError::new(

@@ -7,8 +7,6 @@ mod summaries;
 
 use std::collections::BTreeMap;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::Query;
 use axum::routing::get;
 use axum::Router;
 use glucolens_core::http::{openapi, with_api_layers, ApiError, AuthUser, RequestId};
@@ -50,16 +48,6 @@ impl utoipa::IntoResponses for ProblemResponses {
             ("429", "Rate limit exceeded; see `Retry-After`"),
         ])
     }
-}
-
-/// The query string, or a problem response when it cannot be decoded at all.
-fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query
-        .map(|Query(params)| params)
-        .map_err(|rejection| ApiError::BadRequest {
-            code: "invalid_query",
-            detail: rejection.body_text(),
-        })
 }
 
 /// The caller's display settings (the account may have been erased since its token was checked).

@@ -1,10 +1,9 @@
 //! `GET /api/v1/glucose/readings`: the caller's readings in a time range, in key order, one page at a time.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, TimeDelta, Utc};
 use glucolens_core::domain::{parse_timestamp, FieldError, GlucoseUnit, MgDl};
-use glucolens_core::http::{ApiError, ApiJson, AuthUser, RequestId};
+use glucolens_core::http::{ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
 use glucolens_core::store::readings_query::{self, ReadingCursor, ReadingRow};
 use glucolens_core::AppState;
 use serde::{Deserialize, Serialize};
@@ -145,9 +144,9 @@ pub async fn glucose_readings(
     user: AuthUser,
     request_id: RequestId,
     State(state): State<AppState>,
-    query: Result<Query<ReadingsQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ReadingsQuery>,
 ) -> Result<ApiJson<ReadingsPage>, ApiError> {
-    let page = crate::query_params(query)?.validate()?;
+    let page = query.validate()?;
     let settings = crate::display_settings(&state, user).await?;
     // One row beyond the page tells whether another page follows.
     let mut rows = readings_query::readings_page(

@@ -1,11 +1,10 @@
 //! `GET /api/v1/glucose/daily-summary` and `GET /api/v1/dashboard/summary`: consensus metrics and lifestyle
 //! figures over the caller's local days, computed from the raw rows.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use glucolens_core::domain::{FieldError, GlucoseUnit};
-use glucolens_core::http::{ApiError, ApiJson, AuthUser, RequestId};
+use glucolens_core::http::{ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
 use glucolens_core::store::dashboard;
 use glucolens_core::store::readings_query::DisplaySettings;
 use glucolens_core::AppState;
@@ -139,9 +138,9 @@ pub async fn daily_summary(
     user: AuthUser,
     request_id: RequestId,
     State(state): State<AppState>,
-    query: Result<Query<DailySummaryQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<DailySummaryQuery>,
 ) -> Result<ApiJson<DailySummary>, ApiError> {
-    let params = crate::query_params(query)?;
+    let params = query;
     let settings = crate::display_settings(&state, user).await?;
     let tz = settings.time_zone.tz();
     let now = Utc::now();
@@ -174,9 +173,9 @@ pub async fn dashboard_summary(
     user: AuthUser,
     request_id: RequestId,
     State(state): State<AppState>,
-    query: Result<Query<DashboardQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<DashboardQuery>,
 ) -> Result<ApiJson<DashboardSummary>, ApiError> {
-    let days = parse_days(crate::query_params(query)?.days.as_deref()).map_err(ApiError::invalid)?;
+    let days = parse_days(query.days.as_deref()).map_err(ApiError::invalid)?;
     let settings = crate::display_settings(&state, user).await?;
     let tz = settings.time_zone.tz();
     let now = Utc::now();

@@ -99,7 +99,7 @@ impl From<JobError> for crate::http::ApiError {
     fn from(error: JobError) -> Self {
         match error {
             JobError::Database(e) => e.into(),
-            JobError::Queue(e) => crate::http::ApiError::Unavailable(Box::new(e)),
+            JobError::Queue(e) => crate::http::ApiError::unavailable(crate::http::problem::Dependency::Queue, e),
             other => crate::http::ApiError::internal(other),
         }
     }

@@ -3,20 +3,27 @@
 
 pub mod auth;
 pub mod json;
+pub mod layers;
 pub mod openapi;
 pub mod problem;
+pub mod query;
 
 pub use auth::{AuthUser, RequestId};
 pub use json::ApiJson;
-pub use problem::ApiError;
+pub use problem::{ApiError, Dependency};
+pub use query::ApiQuery;
 
 /// Largest request body the API accepts. Lambda's synchronous payload limit is 6 MB for the whole event; 5 MB of
 /// body leaves room for headers and the event envelope. 90 days of 5-minute readings is about 1.6 MB of JSON.
 pub const MAX_BODY_BYTES: usize = 5_000_000;
 
-/// Applies what every API router needs: the body limit above (axum's own default is 2 MB).
+/// Applies what every API router needs: the body limit above (axum's own default is 2 MB), retries of requests the
+/// database aborted for contention, and problem documents for every error, the router's own 404 and 405 included.
 pub fn with_api_layers(router: axum::Router<crate::AppState>, state: crate::AppState) -> axum::Router {
     router
+        .fallback(|| async { ApiError::NotFound })
+        .layer(axum::middleware::from_fn(layers::retry_on_contention))
+        .layer(axum::middleware::from_fn(layers::problem_for_bare_errors))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES + 1))
         .with_state(state)
 }

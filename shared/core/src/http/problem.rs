@@ -26,12 +26,71 @@ pub enum ApiError {
     PayloadTooLarge { limit_bytes: usize },
     #[error("rate limit exceeded")]
     RateLimited { retry_after_secs: u64 },
-    /// The database or a dependency is temporarily unreachable; the client may retry.
-    #[error("service temporarily unavailable")]
-    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A dependency is unreachable or not configured; the client may retry (`Retry-After`), and the code names the
+    /// dependency (`database_unavailable`, `queue_unavailable`, ...).
+    #[error("{dependency} unavailable")]
+    Unavailable {
+        dependency: Dependency,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The database aborted the transaction to resolve a deadlock or a serialization conflict (40P01, 40001). Nothing
+    /// was written; the request is retried inside the server (see [`super::retry`]) and otherwise answered 503.
+    #[error("database contention")]
+    Contention(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// What a 503 is waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dependency {
+    Database,
+    /// The analysis queue (SQS).
+    Queue,
+    /// The import bucket (S3).
+    Storage,
+    /// Secrets Manager.
+    Secrets,
+}
+
+impl Dependency {
+    pub fn code(self) -> &'static str {
+        match self {
+            Dependency::Database => "database_unavailable",
+            Dependency::Queue => "queue_unavailable",
+            Dependency::Storage => "storage_unavailable",
+            Dependency::Secrets => "secrets_unavailable",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Dependency::Database => "the database",
+            Dependency::Queue => "the analysis queue",
+            Dependency::Storage => "the import storage",
+            Dependency::Secrets => "the secret store",
+        }
+    }
+}
+
+impl std::fmt::Display for Dependency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Marks a response whose transaction was aborted by the database to resolve contention, so the retry layer knows
+/// the request may be run again.
+#[derive(Debug, Clone, Copy)]
+pub struct ContentionMarker;
+
+/// Seconds a client should wait before retrying a 503.
+const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 2;
+
+/// Field errors listed in one problem document; the rest are counted in `error_count` (a 20,000-item batch of
+/// invalid readings must not answer with megabytes).
+pub const MAX_LISTED_ERRORS: usize = 100;
 
 /// The problem document. `code` is the stable machine-readable identifier; `errors` lists field errors.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -44,6 +103,9 @@ pub struct Problem {
     pub code: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// How many field errors there were in all; `errors` lists at most the first 100.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_count: Option<usize>,
 }
 
 impl ApiError {
@@ -53,6 +115,13 @@ impl ApiError {
 
     pub fn invalid(error: FieldError) -> Self {
         ApiError::Validation(vec![error])
+    }
+
+    pub fn unavailable(dependency: Dependency, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ApiError::Unavailable {
+            dependency,
+            source: Box::new(source),
+        }
     }
 
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
@@ -66,7 +135,12 @@ impl ApiError {
                 (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large")
             }
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
+            ApiError::Unavailable { dependency, .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                dependency.code(),
+                "Service unavailable",
+            ),
+            ApiError::Contention(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_busy", "Service unavailable"),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",
@@ -90,7 +164,12 @@ impl ApiError {
                 format!("too many requests; retry after {retry_after_secs} s")
             }
             ApiError::NotFound => "no such resource".into(),
-            ApiError::Unavailable(_) => "a dependency is temporarily unavailable; retry shortly".into(),
+            ApiError::Unavailable { dependency, .. } => {
+                format!("{dependency} is temporarily unavailable; nothing was changed, retry shortly")
+            }
+            ApiError::Contention(_) => {
+                "the database is busy with a conflicting change; nothing was changed, retry shortly".into()
+            }
             ApiError::Internal(_) => "an unexpected error occurred".into(),
             other => other.to_string(),
         }
@@ -105,8 +184,12 @@ impl ApiError {
             detail: self.detail(),
             code,
             errors: match self {
-                ApiError::Validation(errors) => errors.clone(),
+                ApiError::Validation(errors) => errors.iter().take(MAX_LISTED_ERRORS).cloned().collect(),
                 _ => Vec::new(),
+            },
+            error_count: match self {
+                ApiError::Validation(errors) if errors.len() > MAX_LISTED_ERRORS => Some(errors.len()),
+                _ => None,
             },
         }
     }
@@ -114,18 +197,66 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                ApiError::Unavailable(Box::new(error))
-            }
+        match DatabaseFault::of(&error) {
+            Some(DatabaseFault::Unavailable) => ApiError::unavailable(Dependency::Database, error),
+            Some(DatabaseFault::Contention) => ApiError::Contention(Box::new(error)),
             // A CHECK constraint caught what validation should have: still the client's input, but the database
             // text (which may quote the row) is not passed on.
-            sqlx::Error::Database(db) if db.code().as_deref() == Some("23514") => ApiError::invalid(FieldError::new(
+            Some(DatabaseFault::OutOfRange) => ApiError::invalid(FieldError::new(
                 "body",
                 "constraint_violation",
                 "a value is outside its allowed range",
             )),
-            _ => ApiError::internal(error),
+            Some(DatabaseFault::UnstorableText) => ApiError::invalid(FieldError::new(
+                "body",
+                "invalid_text",
+                "a text value contains characters that cannot be stored (such as NUL)",
+            )),
+            None => ApiError::internal(error),
+        }
+    }
+}
+
+/// The database errors that are not bugs, classified once for every layer (the API maps them to 503 or 422, the
+/// worker to retryable or not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseFault {
+    /// The server is unreachable, shutting down, restarting or out of connections: retry later.
+    Unavailable,
+    /// Deadlock (40P01) or serialization failure (40001): the transaction was rolled back; run it again.
+    Contention,
+    /// A CHECK constraint (23514) or a date/time or numeric value out of range (22008, 22003).
+    OutOfRange,
+    /// Text PostgreSQL cannot store: NUL bytes (22021) or an untranslatable character (22P05).
+    UnstorableText,
+}
+
+impl DatabaseFault {
+    pub fn of(error: &sqlx::Error) -> Option<Self> {
+        match error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::BeginFailed => Some(DatabaseFault::Unavailable),
+            sqlx::Error::Database(db) => {
+                let code = db.code()?;
+                match code.as_ref() {
+                    "40P01" | "40001" => Some(DatabaseFault::Contention),
+                    "23514" | "22008" | "22003" | "22009" => Some(DatabaseFault::OutOfRange),
+                    "22021" | "22P05" => Some(DatabaseFault::UnstorableText),
+                    // Connection exceptions, admin/crash shutdown, cannot connect now, too many connections,
+                    // out of memory or disk, query cancelled by a shutdown.
+                    c if c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") => {
+                        Some(DatabaseFault::Unavailable)
+                    }
+                    "57014" => Some(DatabaseFault::Unavailable),
+                    _ => None,
+                }
+            }
+            _ => None,
         }
     }
 }
@@ -134,7 +265,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
             ApiError::Internal(source) => tracing::error!(error = %source, "internal error"),
-            ApiError::Unavailable(source) => tracing::warn!(error = %source, "dependency unavailable"),
+            ApiError::Unavailable { dependency, source } => {
+                tracing::warn!(error = %source, dependency = dependency.code(), "dependency unavailable")
+            }
+            ApiError::Contention(source) => tracing::warn!(error = %source, "database contention"),
             _ => {}
         }
         let problem = self.problem();
@@ -152,6 +286,13 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unauthorized { .. } => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::Unavailable { .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_UNAVAILABLE_SECS));
+            }
+            ApiError::Contention(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(1u64));
+                response.extensions_mut().insert(ContentionMarker);
             }
             _ => {}
         }
