@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod analyze;
+mod emulator;
 mod import;
 mod job;
 mod sample_data;

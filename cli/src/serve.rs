@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::http::Method;
 use axum::routing::{on_service, MethodFilter, MethodRouter};
 use axum::Router;
-use glucolens_core::http::ApiError;
+use glucolens_core::config::Config;
+use glucolens_core::http::{layers, ApiError};
 use glucolens_core::routes::{Function, ROUTES};
 use glucolens_core::AppState;
 use tower::ServiceExt;
@@ -21,16 +22,45 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let state = AppState::from_env().await?;
+    let config = Config::from_env()?;
+    let aws = aws_config::load_from_env().await;
+    let state = AppState::from_config(&config, &aws).await?;
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "serving the API");
     // Plays the SQS event source mapping: analysis messages are processed while the API serves.
     let poller = tokio::spawn(crate::worker_poll::run(state.clone()));
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let keeper = match &config.aws_endpoint_url {
+        Some(_) => Some(tokio::spawn(emulator_resources(&config, &aws, &state).await?.keep())),
+        None => None,
+    };
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     poller.abort();
+    if let Some(keeper) = keeper {
+        keeper.abort();
+    }
     Ok(())
+}
+
+/// What a local emulator must keep holding while this server runs (see [`crate::emulator`]).
+async fn emulator_resources(
+    config: &Config,
+    aws: &aws_config::SdkConfig,
+    state: &AppState,
+) -> anyhow::Result<crate::emulator::Resources> {
+    let secrets = aws_sdk_secretsmanager::Client::new(aws);
+    let signing_key = glucolens_core::secrets::read(&secrets, &config.signing_key_secret_id).await?;
+    Ok(crate::emulator::Resources {
+        secrets,
+        signing_key_id: config.signing_key_secret_id.clone(),
+        signing_key,
+        queue: state.queue.clone(),
+        bucket: api_imports::UploadBucket::from_env().await?,
+    })
 }
 
 /// The whole API as one router.
@@ -52,7 +82,12 @@ pub fn router(state: AppState) -> Router {
         // The outer router has already captured path parameters into the request's extensions; the function's own
         // router captures them again, so hand it the request as API Gateway would: without the outer captures.
         let function = function_router(route.function).map_request(|mut request: Request| {
+            // The client's address (for per-client limits) is the one extension that must pass through.
+            let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().copied();
             request.extensions_mut().clear();
+            if let Some(peer) = peer {
+                request.extensions_mut().insert(peer);
+            }
             request
         });
         let service = on_service(filter, function);
@@ -66,6 +101,8 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .fold(Router::new(), |router, (path, methods)| router.route(path, methods))
         .fallback(|| async { ApiError::NotFound })
+        // An unknown method on a known path is answered here, before any function: a problem document too.
+        .layer(axum::middleware::from_fn(layers::problem_for_bare_errors))
 }
 
 async fn shutdown_signal() {

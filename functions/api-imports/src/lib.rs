@@ -15,12 +15,12 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use glucolens_core::domain::FieldError;
-use glucolens_core::http::{with_api_layers, ApiError, ApiJson, AuthUser, MAX_BODY_BYTES};
+use glucolens_core::http::{with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, Dependency, MAX_BODY_BYTES};
 use glucolens_core::import_service::{self, ImportReport};
 use glucolens_core::store::imports::{self, Import, ImportStatus};
 use glucolens_core::AppState;
@@ -91,14 +91,16 @@ pub struct ImportResult {
         (status = 201, description = "Imported", body = ImportResult),
         (status = 200, description = "Everything in the file was already stored", body = ImportResult),
         (status = 413, description = "Over 5 MB: use POST /api/v1/imports/uploads"),
+        (status = 401, description = "Missing, invalid or expired access token"),
         (status = 422, description = "Unknown format, or a truncated/corrupt file (`corrupt_file`, with the line); nothing was written"),
+        (status = 429, description = "Rate limit exceeded; see `Retry-After`"),
     ),
     security(("bearer" = []))
 )]
 async fn import_file(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(query): Query<FormatQuery>,
+    ApiQuery(query): ApiQuery<FormatQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, ApiJson<ImportResult>), ApiError> {
     let body = body.map_err(|rejection| match rejection.status() {
@@ -175,7 +177,10 @@ pub struct UploadTicket {
     post, path = "/api/v1/imports/uploads", tag = "imports", request_body = UploadRequest,
     responses(
         (status = 201, description = "Upload URL issued", body = UploadTicket),
+        (status = 401, description = "Missing, invalid or expired access token"),
         (status = 422, description = "Unknown format"),
+        (status = 429, description = "Rate limit exceeded; see `Retry-After`"),
+        (status = 503, description = "The import storage is unreachable (`storage_unavailable`); retry after `Retry-After`"),
     ),
     security(("bearer" = []))
 )]
@@ -186,16 +191,19 @@ async fn create_upload(
     ApiJson(request): ApiJson<UploadRequest>,
 ) -> Result<(StatusCode, ApiJson<UploadTicket>), ApiError> {
     let format = format_of(Some(&request.format), &[])?;
+    let storage_unavailable = |e| ApiError::unavailable(Dependency::Storage, e);
     let bucket = bucket
         .get_or_try_init(UploadBucket::from_env)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(storage_unavailable)?;
+    // A local emulator may have restarted empty since the bucket was first made: the upload must have somewhere to go.
+    bucket.ensure_exists().await.map_err(storage_unavailable)?;
     let id = Uuid::new_v4();
     let key = uploads::object_key(user.id, id);
     let upload_url = bucket
         .presign_put(&key, UPLOAD_URL_TTL_SECS)
         .await
-        .map_err(|e| ApiError::Unavailable(Box::new(e)))?;
+        .map_err(storage_unavailable)?;
     imports::create(
         &state.db,
         id,
@@ -223,7 +231,9 @@ async fn create_upload(
     params(("id" = Uuid, Path, description = "The import's id")),
     responses(
         (status = 200, description = "The import", body = Import),
+        (status = 401, description = "Missing, invalid or expired access token"),
         (status = 404, description = "No such import for this user"),
+        (status = 429, description = "Rate limit exceeded; see `Retry-After`"),
     ),
     security(("bearer" = []))
 )]

@@ -11,6 +11,9 @@ use uuid::Uuid;
 /// Environment variable naming the bucket.
 pub const BUCKET_ENV: &str = "IMPORTS_BUCKET";
 
+/// The bucket used against a local emulator when `IMPORTS_BUCKET` is not set (`glucolens serve`, `infra/run.sh`).
+pub const LOCAL_BUCKET: &str = "glucolens-imports-local";
+
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
     #[error("{BUCKET_ENV} is not set")]
@@ -23,6 +26,8 @@ pub enum UploadError {
 pub struct UploadBucket {
     client: aws_sdk_s3::Client,
     name: String,
+    /// Against a local emulator the bucket is created when missing (deployed buckets belong to the template).
+    emulator: bool,
 }
 
 /// The object key of import `import_id` of `user_id`.
@@ -31,11 +36,18 @@ pub fn object_key(user_id: Uuid, import_id: Uuid) -> String {
 }
 
 impl UploadBucket {
-    /// The bucket named by `IMPORTS_BUCKET`, with the SDK configured from the environment.
+    /// The bucket named by `IMPORTS_BUCKET`, with the SDK configured from the environment. Against a local emulator
+    /// (`AWS_ENDPOINT_URL`) the name defaults to [`LOCAL_BUCKET`] and the bucket is created if missing.
     pub async fn from_env() -> Result<Self, UploadError> {
-        let name = std::env::var(BUCKET_ENV).map_err(|_| UploadError::NotConfigured)?;
         let sdk = aws_config::load_from_env().await;
-        Ok(Self::new(&sdk, name))
+        let name = match std::env::var(BUCKET_ENV) {
+            Ok(name) => name,
+            Err(_) if sdk.endpoint_url().is_some() => LOCAL_BUCKET.to_owned(),
+            Err(_) => return Err(UploadError::NotConfigured),
+        };
+        let bucket = Self::new(&sdk, name);
+        bucket.ensure_exists().await?;
+        Ok(bucket)
     }
 
     /// Path-style addressing when an emulator (`AWS_ENDPOINT_URL`, moto) stands in for S3: it has no per-bucket
@@ -47,6 +59,25 @@ impl UploadBucket {
         Self {
             client: aws_sdk_s3::Client::from_conf(config),
             name,
+            emulator: sdk.endpoint_url().is_some(),
+        }
+    }
+
+    /// Local emulator only: creates the bucket if it is missing (first use, or the emulator restarted empty).
+    /// Returns whether it had to. A deployed bucket is never created here.
+    pub async fn ensure_exists(&self) -> Result<bool, UploadError> {
+        if !self.emulator || self.client.head_bucket().bucket(&self.name).send().await.is_ok() {
+            return Ok(false);
+        }
+        let created = self.client.create_bucket().bucket(&self.name).send().await;
+        match created {
+            Ok(_) => Ok(true),
+            // Created meanwhile by another process: fine.
+            Err(e) if self.client.head_bucket().bucket(&self.name).send().await.is_ok() => {
+                tracing::debug!(error = %aws_sdk_s3::error::DisplayErrorContext(e), "create_bucket");
+                Ok(false)
+            }
+            Err(e) => Err(UploadError::S3(aws_sdk_s3::error::DisplayErrorContext(e).to_string())),
         }
     }
 

@@ -18,6 +18,10 @@ pub enum WorkerError {
     Upload(#[from] api_imports::uploads::UploadError),
 }
 
+/// The reason an import shows when its uploaded object could not be read.
+const STORAGE_UNREADABLE: &str =
+    "the uploaded file could not be read from storage; nothing was imported, upload it again";
+
 /// What happened to one S3 object.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -53,7 +57,8 @@ async fn import_object(db: &PgPool, bucket: &UploadBucket, key: &str) -> Result<
     let outcome = match bucket.open(key).await {
         Ok(reader) => import_service::run_recorded(db, import.user_id, import.id, format, reader).await,
         Err(error) => {
-            imports::finish(db, import.user_id, import.id, Err(&error.to_string())).await?;
+            // The storage's own error text stays in the logs; the owner reads what to do.
+            imports::finish(db, import.user_id, import.id, Err(STORAGE_UNREADABLE)).await?;
             return Err(error.into());
         }
     };

@@ -143,3 +143,35 @@ async fn a_cut_off_upload_fails_its_import_and_writes_nothing(db: PgPool) {
     assert_eq!(import["status"], "failed");
     assert!(import["error"].as_str().unwrap().contains("truncated"), "{import}");
 }
+
+/// `glucolens serve` and `infra/run.sh` set no `IMPORTS_BUCKET`: against an emulator the upload route makes its
+/// local bucket itself (every valid call used to answer 500), and the whole path works on it.
+#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+async fn without_a_configured_bucket_the_emulator_bucket_is_created_and_used(db: PgPool) {
+    assert!(
+        std::env::var(api_imports::uploads::BUCKET_ENV).is_err(),
+        "the test command sets no bucket"
+    );
+    let state = testing::state(db.clone()).await;
+    let user = testing::user(&db, "UTC").await;
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/imports/uploads")
+        .header("authorization", testing::bearer(&state, user))
+        .header("content-type", "application/json")
+        .body(lambda_http::Body::from(r#"{"format":"dexcom_clarity"}"#))
+        .unwrap();
+    let response = api_imports::router(state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), http::StatusCode::CREATED);
+    let ticket: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(put(ticket["upload_url"].as_str().unwrap(), CLARITY).await, 200);
+
+    let local = UploadBucket::from_env().await.unwrap();
+    assert_eq!(local.name(), api_imports::uploads::LOCAL_BUCKET);
+    let key = format!("imports/{user}/{}", ticket["id"].as_str().unwrap());
+    let outcomes = import_worker::handle(&db, &local, s3_event(&local, &key))
+        .await
+        .unwrap();
+    assert_eq!(outcomes, [Outcome::Imported]);
+    assert_eq!(readings(&db, user).await, 2148);
+}

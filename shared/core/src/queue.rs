@@ -19,6 +19,8 @@ pub enum QueueError {
 pub struct AnalysisQueue {
     client: Client,
     url: String,
+    /// Against a local emulator: the queue's name, to recreate it (and its DLQ) when the emulator restarted empty.
+    recreate_as: Option<String>,
 }
 
 fn sqs_error(queue: &str, error: impl std::error::Error + 'static) -> QueueError {
@@ -36,6 +38,7 @@ impl AnalysisQueue {
             return Ok(Self {
                 client,
                 url: name_or_url.into(),
+                recreate_as: None,
             });
         }
         let found = client.get_queue_url().queue_name(name_or_url).send().await;
@@ -44,7 +47,27 @@ impl AnalysisQueue {
             Err(_) if create_missing => create_with_dlq(&client, name_or_url).await?,
             Err(e) => return Err(sqs_error(name_or_url, e)),
         };
-        Ok(Self { client, url })
+        Ok(Self {
+            client,
+            url,
+            recreate_as: create_missing.then(|| name_or_url.to_owned()),
+        })
+    }
+
+    /// Local emulator only: creates the queue and its DLQ again if they are gone (the emulator restarted empty).
+    /// Deployed queues are never created here; they belong to the template. Returns whether it had to recreate.
+    pub async fn ensure_exists(&self) -> Result<bool, QueueError> {
+        let Some(name) = &self.recreate_as else {
+            return Ok(false);
+        };
+        if self.client.get_queue_url().queue_name(name).send().await.is_ok() {
+            return Ok(false);
+        }
+        let url = create_with_dlq(&self.client, name).await?;
+        if url != self.url {
+            tracing::warn!(%url, "the recreated emulator queue has a new URL; restart to use it");
+        }
+        Ok(true)
     }
 
     pub fn url(&self) -> &str {
@@ -55,8 +78,18 @@ impl AnalysisQueue {
         &self.client
     }
 
-    /// Sends messages as JSON in batches of ten (SQS's maximum); fails if any message was not accepted.
+    /// Sends messages as JSON in batches of ten (SQS's maximum); fails if any message was not accepted. Against a
+    /// local emulator that lost the queue, the queue is recreated and the send tried once more.
     pub async fn send_all<T: Serialize>(&self, messages: &[T]) -> Result<usize, QueueError> {
+        match self.send_batches(messages).await {
+            Err(QueueError::Sqs { .. }) if self.ensure_exists().await.unwrap_or(false) => {
+                self.send_batches(messages).await
+            }
+            outcome => outcome,
+        }
+    }
+
+    async fn send_batches<T: Serialize>(&self, messages: &[T]) -> Result<usize, QueueError> {
         let mut failed = 0;
         for chunk in messages.chunks(10) {
             let entries = chunk

@@ -55,3 +55,37 @@ pub fn random_signing_key() -> String {
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
 }
+
+/// Local emulator only: makes secret `id` hold `value` again — created if the emulator restarted empty, put back if
+/// another process created a different one meanwhile — so the key a running server signs with outlives the
+/// emulator. Returns whether anything had to change.
+pub async fn restore(client: &Client, id: &str, value: &SecretString) -> Result<bool, SecretError> {
+    use secrecy::ExposeSecret;
+    let error = |e: String| SecretError::Read {
+        id: id.into(),
+        reason: e,
+    };
+    match read(client, id).await {
+        Ok(stored) if stored.expose_secret() == value.expose_secret() => Ok(false),
+        Ok(_) => {
+            client
+                .put_secret_value()
+                .secret_id(id)
+                .secret_string(value.expose_secret())
+                .send()
+                .await
+                .map_err(|e| error(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string()))?;
+            Ok(true)
+        }
+        Err(_) => {
+            client
+                .create_secret()
+                .name(id)
+                .secret_string(value.expose_secret())
+                .send()
+                .await
+                .map_err(|e| error(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string()))?;
+            Ok(true)
+        }
+    }
+}
