@@ -57,6 +57,10 @@ pub async fn replace(
     findings: &[Finding],
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
+    // Lock order (see `users::lock_owner`); a user erased meanwhile leaves nothing to replace.
+    if !super::users::lock_owner(&mut tx, user_id).await? {
+        return Ok(());
+    }
     sqlx::query("DELETE FROM correlations WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)

@@ -71,6 +71,10 @@ pub struct Pattern {
 /// Replaces all of the user's patterns in one transaction (a rerun yields the same rows, not more).
 pub async fn replace(db: &PgPool, user_id: Uuid, patterns: &[NewPattern]) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
+    // Lock order (see `users::lock_owner`); a user erased meanwhile leaves nothing to replace.
+    if !super::users::lock_owner(&mut tx, user_id).await? {
+        return Ok(());
+    }
     sqlx::query("DELETE FROM patterns WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)

@@ -139,6 +139,18 @@ async fn mark_every_day_dirty(tx: &mut sqlx::PgConnection, user_id: Uuid, time_z
     Ok(())
 }
 
+/// The lock order every multi-statement write of a user's rows follows: the user row first (`FOR KEY SHARE`, which
+/// only conflicts with erasing or re-keying the account). Erasure locks that row before its cascade touches any
+/// child row, so a job that took this lock first finishes before the erasure proceeds, and a job that comes after
+/// an erasure finds no user (`false`) instead of deadlocking against the cascade.
+pub async fn lock_owner(conn: &mut sqlx::PgConnection, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR KEY SHARE")
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some())
+}
+
 /// Erases the account and, by cascade, all its data. Returns whether it existed.
 pub async fn delete(db: &PgPool, user_id: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM users WHERE id = $1")
