@@ -7,15 +7,28 @@
 //! `sgv` entries become glucose readings (source `nightscout`), treatments with carbs become meals, `Exercise`
 //! treatments become activities; anything else is accepted and ignored, as uploaders send everything. A document
 //! already stored (same time and type) is not stored again.
+//!
+//! Hostile and impossible uploads, with the rules every route shares (`glucolens_core::domain::rules`):
+//! - more than `MAX_BATCH_ITEMS` (50,000) documents in one request: 422 `batch_too_large`, as the JSON bulk route;
+//! - a NUL in a text field the API reads (`type`, `dateString`, `direction`, `device`; `eventType`,
+//!   `created_at`): 422 `invalid_text` naming it (`entries[3].device`), nothing written;
+//! - two documents with the same natural key (time and type) in one request: identical ones count once; different
+//!   ones are 422 `duplicate_key` naming both indices (`entries[7].date`), nothing written;
+//! - a document dated outside the accepted range (2000-01-01 to now + 5 minutes) or at a leap second is
+//!   **skipped**, not refused: uploaders treat 200 as done and would re-send a bad-clock entry forever after a
+//!   4xx. It is left out of the echoed array (which lists what was accepted), and the count of such documents is
+//!   in the `X-Skipped-Out-Of-Range` response header (the body's format is Nightscout's and has no room for it).
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use chrono::{SecondsFormat, Utc};
+use glucolens_core::domain::ingest::{check_batch_size, duplicate_key_error};
+use glucolens_core::domain::{rules, FieldError};
 use glucolens_core::http::{with_api_layers, ApiError, ApiJson, AuthUser};
 use glucolens_core::import_service;
 use glucolens_core::store::{nightscout, rate_limit};
@@ -205,13 +218,49 @@ impl OneOrMany {
     }
 }
 
-/// Stores the documents `to_record` maps to records and answers, as Nightscout does, with the accepted documents.
-async fn store_documents<D: for<'de> Deserialize<'de>>(
+/// A kind of document uploaders POST.
+trait Document: for<'de> Deserialize<'de> {
+    /// The name of the batch in error fields (`entries[3].device`).
+    const BATCH: &'static str;
+    /// The field carrying the natural key's instant, where `duplicate_key` is reported.
+    const KEY_FIELD: &'static str;
+    fn unstorable_field(&self) -> Option<&'static str>;
+    fn to_record(&self) -> Result<Record, &'static str>;
+}
+
+impl Document for Entry {
+    const BATCH: &'static str = "entries";
+    const KEY_FIELD: &'static str = "date";
+    fn unstorable_field(&self) -> Option<&'static str> {
+        Entry::unstorable_field(self)
+    }
+    fn to_record(&self) -> Result<Record, &'static str> {
+        Entry::to_record(self)
+    }
+}
+
+impl Document for Treatment {
+    const BATCH: &'static str = "treatments";
+    const KEY_FIELD: &'static str = "created_at";
+    fn unstorable_field(&self) -> Option<&'static str> {
+        Treatment::unstorable_field(self)
+    }
+    fn to_record(&self) -> Result<Record, &'static str> {
+        Treatment::to_record(self)
+    }
+}
+
+/// The count of documents skipped for their date (see the module comment).
+static SKIPPED_HEADER: HeaderName = HeaderName::from_static("x-skipped-out-of-range");
+
+type Stored = ([(HeaderName, String); 1], Json<Vec<Value>>);
+
+/// Stores the documents that map to records and answers, as Nightscout does, with the accepted documents.
+async fn store_documents<D: Document>(
     state: &AppState,
     user: UploaderUser,
     body: Result<Json<OneOrMany>, JsonRejection>,
-    to_record: fn(&D) -> Result<Record, &'static str>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Stored, ApiError> {
     let Json(documents) = body.map_err(|rejection| ApiError::BadRequest {
         code: "malformed_json",
         detail: format!(
@@ -220,54 +269,101 @@ async fn store_documents<D: for<'de> Deserialize<'de>>(
         ),
     })?;
     let documents = documents.into_vec();
+    check_batch_size("body", documents.len()).map_err(ApiError::invalid)?;
+    let now = Utc::now();
+    let mut errors = Vec::new();
     let mut records = Vec::with_capacity(documents.len());
     let mut accepted = Vec::with_capacity(documents.len());
-    for document in documents {
-        let record = D::deserialize(&document).ok().map(|d| to_record(&d));
-        if let Some(Ok(record)) = record {
-            records.push(record);
-            accepted.push(document);
+    let mut skipped_out_of_range = 0u64;
+    // Natural key → (index of the first document with it, its values' fingerprint).
+    let mut first_of = std::collections::HashMap::new();
+    for (index, document) in documents.into_iter().enumerate() {
+        let Ok(parsed) = D::deserialize(&document) else {
+            continue;
+        };
+        if let Some(field) = parsed.unstorable_field() {
+            errors.push(FieldError::unstorable_text(field).in_item(D::BATCH, index));
+            continue;
         }
+        let Ok(record) = parsed.to_record() else { continue };
+        if record
+            .instants()
+            .into_iter()
+            .any(|t| rules::check_time(t, now).is_err())
+        {
+            skipped_out_of_range += 1;
+            continue;
+        }
+        let fingerprint = record.fingerprint();
+        match first_of.entry(record.natural_key()) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                let (first_index, first_fingerprint) = *first.get();
+                if first_fingerprint != fingerprint {
+                    errors.push(duplicate_key_error(D::BATCH, D::KEY_FIELD, first_index, index));
+                }
+                // An identical repeat is echoed as accepted and stored once.
+                accepted.push(document);
+                continue;
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert((index, fingerprint));
+            }
+        }
+        records.push(record);
+        accepted.push(document);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
     }
     let counts = import_service::store_records(&state.db, user.id, records).await?;
     tracing::info!(
         inserted = counts.inserted,
         already_present = counts.already_present,
+        skipped_out_of_range,
         "nightscout upload"
     );
-    Ok(Json(accepted))
+    Ok((
+        [(SKIPPED_HEADER.clone(), skipped_out_of_range.to_string())],
+        Json(accepted),
+    ))
 }
 
 /// Store `sgv` entries as glucose readings (source `nightscout`); other entry types are ignored.
 #[utoipa::path(
     post, path = "/api/v1/entries", tag = "nightscout", request_body = Vec<Object>,
     responses(
-        (status = 200, description = "The entries that were stored or already present"),
+        (status = 200, description = "The entries that were stored or already present; `X-Skipped-Out-Of-Range` \
+            counts those skipped for a date outside 2000-01-01 .. now + 5 minutes"),
         (status = 401, description = "Wrong or missing api-secret"),
+        (status = 422, description = "More than 50,000 entries (`batch_too_large`), text that cannot be stored \
+            (`invalid_text`), or one time sent twice with different values (`duplicate_key`); nothing written"),
     )
 )]
 async fn post_entries(
     State(state): State<AppState>,
     user: UploaderUser,
     body: Result<Json<OneOrMany>, JsonRejection>,
-) -> Result<Json<Vec<Value>>, ApiError> {
-    store_documents::<Entry>(&state, user, body, Entry::to_record).await
+) -> Result<Stored, ApiError> {
+    store_documents::<Entry>(&state, user, body).await
 }
 
 /// Store carb treatments as meals and `Exercise` treatments as activities; others are ignored.
 #[utoipa::path(
     post, path = "/api/v1/treatments", tag = "nightscout", request_body = Vec<Object>,
     responses(
-        (status = 200, description = "The treatments that were stored or already present"),
+        (status = 200, description = "The treatments that were stored or already present; \
+            `X-Skipped-Out-Of-Range` counts those skipped for a date outside 2000-01-01 .. now + 5 minutes"),
         (status = 401, description = "Wrong or missing api-secret"),
+        (status = 422, description = "More than 50,000 treatments (`batch_too_large`), text that cannot be \
+            stored (`invalid_text`), or one time sent twice with different values (`duplicate_key`); nothing written"),
     )
 )]
 async fn post_treatments(
     State(state): State<AppState>,
     user: UploaderUser,
     body: Result<Json<OneOrMany>, JsonRejection>,
-) -> Result<Json<Vec<Value>>, ApiError> {
-    store_documents::<Treatment>(&state, user, body, Treatment::to_record).await
+) -> Result<Stored, ApiError> {
+    store_documents::<Treatment>(&state, user, body).await
 }
 
 /// A new upload secret, shown once.

@@ -23,6 +23,11 @@
 //! Incremental runs recompute only the days in `dirty_days` (marked by ingestion, each with the day before it, whose
 //! night may have begun after midnight) and clear those marks in the same transaction; a full recompute covers every day with data. Both go through [`recompute_days`], so they produce the
 //! same rows. A processed day left with no data at all loses its row.
+//! - **Impossible rows never poison a run** (defence in depth; ingestion already refuses them): every query is
+//!   bounded to the accepted time range ([`crate::domain::rules`]: 2000-01-01 to now + 5 minutes), so a row stored
+//!   with another date (year 0001 or 10000, inserted by hand or before the range was enforced) is ignored, and
+//!   counted in a warning with the user id only (no health data in logs). Dirty marks on dates no accepted row
+//!   can fall on are deleted, also counted; the run succeeds for everything else.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,8 +38,8 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::UserTimeZone;
-use crate::store::aggregates::{self, ActivityRow, MealRow, SleepRow};
+use crate::domain::{rules, UserTimeZone};
+use crate::store::aggregates::{self, ActivityRow, MealRow, SleepRow, Window};
 
 /// Sources that re-publish other devices' readings; their copy loses to the original in the same slot.
 pub const HUB_SOURCES: &[&str] = &["apple_health", "health_connect", "google_fit", "nightscout"];
@@ -138,6 +143,27 @@ fn local_date(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
 
 fn night_of(tz: Tz, sleep_start: DateTime<Utc>) -> NaiveDate {
     (sleep_start.with_timezone(&tz).naive_local() - Duration::hours(NIGHT_BOUNDARY_HOURS)).date()
+}
+
+/// The accepted range as a half-open UTC window `[earliest, latest + 1 µs)`, when the clock reads `now`.
+pub fn accepted_window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    (rules::earliest(), rules::latest(now) + Duration::microseconds(1))
+}
+
+/// The local dates a row in the accepted range can fall on in any zone (offsets are within ±14 hours), widened by
+/// the days the incremental run adds around a dirty day.
+pub fn possible_dates(now: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
+    let (from, to) = accepted_window(now);
+    (
+        from.date_naive() - Duration::days(2),
+        to.date_naive() + Duration::days(2),
+    )
+}
+
+/// `window` (everything when `None`) cut to `accepted`.
+fn within(window: Window, accepted: (DateTime<Utc>, DateTime<Utc>)) -> Window {
+    let (from, to) = window.unwrap_or(accepted);
+    Some((from.max(accepted.0), to.min(accepted.1)))
 }
 
 /// The raw rows that belong to one local day.
@@ -305,6 +331,12 @@ pub async fn recompute_days(
     let target = (settings.target_low_mg_dl, settings.target_high_mg_dl);
     // A day's rows can start up to a day outside its own bounds in UTC (sleep's night boundary, offsets up to ±14 h),
     // so the window is widened by a day on each side and rows are assigned to days below.
+    let accepted = accepted_window(Utc::now());
+    let (first_possible, last_possible) = possible_dates(Utc::now());
+    let possible = |date: &NaiveDate| (first_possible..=last_possible).contains(date);
+    // Dates no accepted row can fall on are not computed (a full run deletes their leftover rows below).
+    let dates: Option<BTreeSet<NaiveDate>> = dates.map(|set| set.iter().copied().filter(possible).collect());
+    let dates = dates.as_ref();
     let window = match dates {
         Some(set) => match (set.first(), set.last()) {
             (Some(&first), Some(&last)) => Some((
@@ -315,6 +347,11 @@ pub async fn recompute_days(
         },
         None => None,
     };
+    let ignored = aggregates::rows_outside(conn, user_id, window, accepted).await?;
+    if ignored > 0 {
+        tracing::warn!(user_id = %user_id, rows = ignored, "aggregation ignored rows dated outside the accepted range");
+    }
+    let window = within(window, accepted);
 
     let mut days: BTreeMap<NaiveDate, DayInputs> = BTreeMap::new();
     for reading in aggregates::readings(conn, user_id, window, HUB_SOURCES).await? {
@@ -365,6 +402,16 @@ pub async fn recompute_days(
 /// Aggregates one user in one transaction: the dirty days (clearing their marks) or, in full mode, every day.
 pub async fn aggregate_user(db: &PgPool, user_id: Uuid, mode: Mode) -> Result<Report, AggregationError> {
     let mut tx = db.begin().await?;
+    // Lock order (see `users::lock_owner`): an erasure that came first has removed the user; one that comes later
+    // waits for this transaction instead of deadlocking against it.
+    if !crate::store::users::lock_owner(&mut tx, user_id).await? {
+        return Err(AggregationError::UnknownUser);
+    }
+    let (first, last) = possible_dates(Utc::now());
+    let discarded = aggregates::discard_dirty_days_outside(&mut tx, user_id, first, last).await?;
+    if discarded > 0 {
+        tracing::warn!(user_id = %user_id, days = discarded, "aggregation discarded dirty marks on impossible dates");
+    }
     let report = match mode {
         Mode::Full => {
             let dirty = aggregates::lock_dirty_days(&mut tx, user_id).await?;

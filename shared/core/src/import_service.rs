@@ -5,6 +5,11 @@
 //! stores them in **one transaction** together with the dirty-day marks; memory stays bounded by the batch size and
 //! the channel depth, whatever the file size. If the file turns out to be cut off or corrupt, the transaction is
 //! rolled back and nothing is written. Re-importing a file adds nothing: every kind is keyed naturally.
+//!
+//! What the parsers do with hostile content is decided in `glucolens_importers` (one rule each, see its module
+//! comment): rows outside the accepted time range, at a leap second, or repeating an earlier row's key with other
+//! values are skipped and counted in the report; a field with a NUL fails the import with 422 `invalid_text`
+//! naming the line and field, and nothing is written.
 
 use std::io::BufRead;
 
@@ -15,7 +20,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepRecord};
-use crate::domain::{FieldError, GlucoseUnit, MgDl};
+use crate::domain::{rules, FieldError, GlucoseUnit, MgDl};
 use crate::http::ApiError;
 use crate::store::{activities, dirty_days, glucose, imports, meals, sleep, InsertCounts};
 
@@ -57,6 +62,24 @@ pub enum ImportError {
     Invalid(String),
 }
 
+impl ImportError {
+    /// What the import's owner reads as the reason it failed (`GET /imports/{id}`): what was wrong with the file,
+    /// or that the service failed — never the database's or the storage's own text.
+    pub fn public_reason(&self) -> String {
+        match self {
+            // The message can quote the file (a column name); stored as text, it must be storable too.
+            ImportError::Parse(ParseError::Io(_) | ParseError::Stopped) => {
+                "the file could not be read to the end; nothing was imported, upload it again".into()
+            }
+            ImportError::Parse(error) => error.to_string().replace('\0', "\u{fffd}"),
+            ImportError::Database(_) => {
+                "the database was unavailable during the import; nothing was imported, try again".into()
+            }
+            ImportError::Invalid(_) => "an internal error stopped the import; nothing was imported".into(),
+        }
+    }
+}
+
 impl From<ImportError> for ApiError {
     fn from(error: ImportError) -> Self {
         match error {
@@ -65,6 +88,9 @@ impl From<ImportError> for ApiError {
             }
             ImportError::Parse(ParseError::Corrupt { .. }) => {
                 ApiError::invalid(FieldError::new("file", "corrupt_file", error.to_string()))
+            }
+            ImportError::Parse(ParseError::UnstorableText { .. }) => {
+                ApiError::invalid(FieldError::new("file", rules::INVALID_TEXT, error.to_string()))
             }
             ImportError::Parse(ParseError::Io(_) | ParseError::Stopped) => ApiError::BadRequest {
                 code: "unreadable_file",
@@ -90,7 +116,7 @@ pub async fn run_recorded<R: BufRead + Send + 'static>(
             let report = serde_json::to_value(report).map_err(|e| ImportError::Invalid(e.to_string()))?;
             imports::finish(db, user_id, import_id, Ok(&report)).await
         }
-        Err(error) => imports::finish(db, user_id, import_id, Err(&error.to_string())).await,
+        Err(error) => imports::finish(db, user_id, import_id, Err(&error.public_reason())).await,
     };
     recorded?;
     outcome
@@ -115,7 +141,11 @@ pub async fn run<R: BufRead + Send + 'static>(
             }
             Ok(())
         };
-        let findings = glucolens_importers::parse(format, reader, Context { time_zone: zone.tz() }, &mut emit)?;
+        let context = Context {
+            time_zone: zone.tz(),
+            now: chrono::Utc::now(),
+        };
+        let findings = glucolens_importers::parse(format, reader, context, &mut emit)?;
         if !batch.is_empty() {
             sender.blocking_send(batch).map_err(|_| ParseError::Stopped)?;
         }

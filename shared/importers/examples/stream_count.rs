@@ -15,6 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         stdin,
         Context {
             time_zone: chrono_tz::UTC,
+            now: chrono::Utc::now(),
         },
         &mut |record| {
             counts[match record {

@@ -10,7 +10,10 @@ use chrono::{DateTime, Duration, Utc};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use crate::{glucose_mg_dl, parse_number, Activity, Emit, Findings, Glucose, Meal, ParseError, Record, Sleep};
+use crate::{
+    glucose_mg_dl, parse_number, rules, Activity, Context, Emit, Findings, Gate, Glucose, Meal, ParseError, Record,
+    Sleep,
+};
 
 pub const SOURCE: &str = "apple_health";
 const FORMAT: &str = "Apple Health export.xml";
@@ -26,10 +29,16 @@ const SLEEP_GAP: Duration = Duration::hours(2);
 /// The store's longest sleep session.
 const LONGEST_SLEEP: Duration = Duration::hours(24);
 
-pub fn parse(reader: impl BufRead, emit: &mut Emit<'_>) -> Result<Findings, ParseError> {
+pub fn parse(reader: impl BufRead, context: Context, emit: &mut Emit<'_>) -> Result<Findings, ParseError> {
     let mut reader = Reader::from_reader(LineCounter { inner: reader, line: 1 });
     reader.config_mut().trim_text(true);
-    let mut state = State::default();
+    let mut state = State {
+        findings: Findings::default(),
+        gate: Gate::new(context),
+        sleep: None,
+        workout: None,
+        diet: BTreeMap::new(),
+    };
     let mut buffer = Vec::new();
     let mut depth = 0usize;
     let mut saw_root = false;
@@ -76,9 +85,9 @@ pub fn parse(reader: impl BufRead, emit: &mut Emit<'_>) -> Result<Findings, Pars
 }
 
 /// What is carried between elements: the open sleep session, the open workout and the dietary entries.
-#[derive(Default)]
 struct State {
     findings: Findings,
+    gate: Gate,
     sleep: Option<SleepSession>,
     workout: Option<(u64, Activity)>,
     /// Carbohydrate grams and kilocalories logged at each instant (summed over entries at the same instant).
@@ -93,6 +102,8 @@ struct Diet {
 }
 
 struct SleepSession {
+    /// The line of its first segment.
+    line: u64,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     deep: Duration,
@@ -107,7 +118,9 @@ impl State {
             b"Record" => self.record(&Attributes::of(element), line, emit),
             b"Workout" => {
                 self.findings.rows += 1;
-                match workout(&Attributes::of(element)) {
+                let attributes = Attributes::of(element);
+                attributes.check_text(line)?;
+                match workout(&attributes) {
                     Ok(activity) => {
                         self.workout = Some((line, activity));
                         if empty {
@@ -137,6 +150,7 @@ impl State {
             return Ok(());
         }
         self.findings.rows += 1;
+        attributes.check_text(line)?;
         let (Some(start), Some(end)) = (
             attributes.get("startDate").and_then(parse_date),
             attributes.get("endDate").and_then(parse_date),
@@ -151,14 +165,17 @@ impl State {
             BLOOD_GLUCOSE => {
                 let mmol = attributes.get("unit").is_some_and(|u| u.starts_with("mmol"));
                 match parse_number(value).and_then(|v| glucose_mg_dl(v, mmol)) {
-                    Some(mg_dl) => emit(Record::Glucose(Glucose {
-                        time: start,
-                        source: SOURCE,
-                        mg_dl,
-                        trend: None,
-                        device: None,
-                        clipped: false,
-                    }))?,
+                    Some(mg_dl) => {
+                        let reading = Record::Glucose(Glucose {
+                            time: start,
+                            source: SOURCE,
+                            mg_dl,
+                            trend: None,
+                            device: None,
+                            clipped: false,
+                        });
+                        self.gate.pass(reading, line, &mut self.findings.skipped, emit)?
+                    }
                     None => self
                         .findings
                         .skipped
@@ -210,6 +227,7 @@ impl State {
         if !continues {
             self.flush_sleep(emit)?;
             self.sleep = Some(SleepSession {
+                line,
                 start,
                 end,
                 deep: Duration::zero(),
@@ -237,7 +255,7 @@ impl State {
             return Ok(());
         };
         let minutes = |d: Duration| (d > Duration::zero()).then(|| d.num_minutes() as i32);
-        emit(Record::Sleep(Sleep {
+        let night = Record::Sleep(Sleep {
             start: session.start,
             end: session.end,
             source: SOURCE,
@@ -245,12 +263,16 @@ impl State {
             light_minutes: minutes(session.light),
             rem_minutes: minutes(session.rem),
             awake_minutes: minutes(session.awake),
-        }))
+        });
+        self.gate.pass(night, session.line, &mut self.findings.skipped, emit)
     }
 
     fn finish_workout(&mut self, emit: &mut Emit<'_>) -> Result<(), ParseError> {
         match self.workout.take() {
-            Some((_, activity)) => emit(Record::Activity(activity)),
+            Some((line, activity)) => {
+                self.gate
+                    .pass(Record::Activity(activity), line, &mut self.findings.skipped, emit)
+            }
             None => Ok(()),
         }
     }
@@ -260,14 +282,17 @@ impl State {
         self.flush_sleep(emit)?;
         for (eaten_at, diet) in std::mem::take(&mut self.diet) {
             match diet.carbs_g {
-                Some(carbs_g) if carbs_g <= 2000.0 => emit(Record::Meal(Meal {
-                    eaten_at,
-                    source: SOURCE,
-                    carbs_g,
-                    protein_g: None,
-                    fat_g: None,
-                    calories: diet.kcal,
-                }))?,
+                Some(carbs_g) if carbs_g <= 2000.0 => {
+                    let meal = Record::Meal(Meal {
+                        eaten_at,
+                        source: SOURCE,
+                        carbs_g,
+                        protein_g: None,
+                        fat_g: None,
+                        calories: diet.kcal,
+                    });
+                    self.gate.pass(meal, diet.line, &mut self.findings.skipped, emit)?
+                }
                 Some(_) => self
                     .findings
                     .skipped
@@ -364,6 +389,17 @@ impl Attributes {
 
     fn get(&self, key: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Fails on the first attribute whose value cannot be stored ([`rules::check_text`]), naming it.
+    fn check_text(&self, line: u64) -> Result<(), ParseError> {
+        match self.0.iter().find(|(_, v)| rules::check_text(v).is_err()) {
+            Some((key, _)) => Err(ParseError::UnstorableText {
+                line,
+                field: rules::echo(key),
+            }),
+            None => Ok(()),
+        }
     }
 }
 

@@ -9,7 +9,9 @@ use chrono::NaiveDateTime;
 use crate::local_time::LocalClock;
 use crate::table::{Header, Table};
 use crate::Record;
-use crate::{glucose_mg_dl, parse_number, truncate, Activity, Context, Emit, Findings, Glucose, Meal, ParseError};
+use crate::{
+    glucose_mg_dl, parse_number, rules, truncate, Activity, Context, Emit, Findings, Gate, Glucose, Meal, ParseError,
+};
 
 pub const SOURCE: &str = "dexcom";
 const FORMAT: &str = "Dexcom Clarity";
@@ -55,6 +57,7 @@ pub fn parse(reader: impl BufRead, context: Context, emit: &mut Emit<'_>) -> Res
     let columns = Columns::of(&header).expect("the header was accepted because its columns were found");
     let mut findings = Findings::default();
     let mut clock = LocalClock::new(context.time_zone);
+    let mut gate = Gate::new(context);
     while let Some((line, row)) = table.next_row()? {
         findings.rows += 1;
         let cell = |column: Option<usize>| column.map_or("", |c| row[c].trim());
@@ -128,12 +131,14 @@ pub fn parse(reader: impl BufRead, context: Context, emit: &mut Emit<'_>) -> Res
                 None
             }
             other => {
-                findings.skipped.add(format!("`{other}` events are not imported"), line);
+                findings
+                    .skipped
+                    .add(format!("`{}` events are not imported", rules::echo(other)), line);
                 None
             }
         };
         if let Some(record) = record {
-            emit(record)?;
+            gate.pass(record, line, &mut findings.skipped, emit)?;
         }
     }
     Ok(findings)

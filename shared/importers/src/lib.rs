@@ -6,6 +6,17 @@
 //! file, buffers its rows; its files are small). What it could not import, and what it had to adjust (`High` mapped
 //! to 400 mg/dL, DST-ambiguous local times), is tallied in [`Findings`] with line numbers. A file that is cut off or
 //! malformed is a [`ParseError`]: the caller must then discard everything the parser emitted.
+//!
+//! Hostile or impossible content, one rule each (the rules themselves are in [`rules`], shared with the API):
+//! - a row dated outside the accepted range (2000-01-01 to now + 5 minutes) or at a leap second (`…:60`) is
+//!   **skipped and counted** under the range's reason;
+//! - a row whose natural key (glucose `(time, source)`, sleep `(start, source)`, activity
+//!   `(start, activity_type, source)`, meal `(eaten_at, source)`) an earlier row of the same file already took with
+//!   different values is **skipped and counted** under [`DUPLICATE_IN_FILE`]: the first row wins. An identical
+//!   repeat is emitted and stored once (like a re-import);
+//! - text PostgreSQL cannot store (a NUL character) in a field the parser reads **fails the whole file** with
+//!   [`ParseError::UnstorableText`] naming the line (record number in JSON) and the field: such a file is corrupt,
+//!   and nothing of it is written. Values quoted in skip reasons and errors are shortened with [`rules::echo`].
 
 pub mod apple_health;
 pub mod dexcom;
@@ -13,7 +24,11 @@ mod findings;
 pub mod libreview;
 mod local_time;
 pub mod nightscout;
+pub mod rules;
 mod table;
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -143,6 +158,9 @@ pub enum ParseError {
     Corrupt { line: u64, reason: String },
     #[error("reading the file: {0}")]
     Io(#[from] std::io::Error),
+    /// A field holds text PostgreSQL cannot store (a NUL character).
+    #[error("line {line}: `{field}` {}; nothing was imported", rules::UNSTORABLE_TEXT)]
+    UnstorableText { line: u64, field: String },
     /// The consumer of the records stopped (e.g. its database write failed).
     #[error("the import was stopped")]
     Stopped,
@@ -151,10 +169,134 @@ pub enum ParseError {
 /// Where records go. Returning [`ParseError::Stopped`] ends the parse.
 pub type Emit<'a> = dyn FnMut(Record) -> Result<(), ParseError> + 'a;
 
-/// Everything a parser needs besides the bytes: the zone that local timestamps without an offset are in.
+/// Everything a parser needs besides the bytes: the zone that local timestamps without an offset are in, and the
+/// server's clock (the end of the accepted time range, see [`rules`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Context {
     pub time_zone: chrono_tz::Tz,
+    pub now: DateTime<Utc>,
+}
+
+/// The reason later rows that repeat an earlier row's natural key with different values are counted under.
+pub const DUPLICATE_IN_FILE: &str =
+    "duplicate_in_file: an earlier row has the same time (and type) with other values; the first was kept";
+
+impl Record {
+    /// The instants the accepted time range applies to: a sleep session's start and end, the others' start.
+    pub fn instants(&self) -> Vec<DateTime<Utc>> {
+        match self {
+            Record::Glucose(g) => vec![g.time],
+            Record::Sleep(s) => vec![s.start, s.end],
+            Record::Activity(a) => vec![a.start],
+            Record::Meal(m) => vec![m.eaten_at],
+        }
+    }
+
+    /// A digest of the natural key (kind, instant to the microsecond as stored, source, activity type).
+    pub fn natural_key(&self) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        match self {
+            Record::Glucose(g) => (0u8, g.time.timestamp_micros(), g.source).hash(&mut hasher),
+            Record::Sleep(s) => (1u8, s.start.timestamp_micros(), s.source).hash(&mut hasher),
+            Record::Activity(a) => (2u8, a.start.timestamp_micros(), a.source, &a.activity_type).hash(&mut hasher),
+            Record::Meal(m) => (3u8, m.eaten_at.timestamp_micros(), m.source).hash(&mut hasher),
+        }
+        hasher.finish()
+    }
+
+    /// A digest of every value, to tell an identical repeat from a conflicting one.
+    pub fn fingerprint(&self) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        let float = |v: Option<f64>| v.map(f64::to_bits);
+        match self {
+            Record::Glucose(g) => (
+                g.time.timestamp_micros(),
+                g.source,
+                g.mg_dl.to_bits(),
+                &g.trend,
+                &g.device,
+                g.clipped,
+            )
+                .hash(&mut hasher),
+            Record::Sleep(s) => (
+                s.start.timestamp_micros(),
+                s.end.timestamp_micros(),
+                s.source,
+                (s.deep_minutes, s.light_minutes, s.rem_minutes, s.awake_minutes),
+            )
+                .hash(&mut hasher),
+            Record::Activity(a) => (
+                a.start.timestamp_micros(),
+                &a.activity_type,
+                a.source,
+                a.duration_minutes,
+                float(a.calories),
+            )
+                .hash(&mut hasher),
+            Record::Meal(m) => (
+                m.eaten_at.timestamp_micros(),
+                m.source,
+                m.carbs_g.to_bits(),
+                float(m.protein_g),
+                float(m.fat_g),
+                float(m.calories),
+            )
+                .hash(&mut hasher),
+        }
+        hasher.finish()
+    }
+}
+
+/// Where every parser's records pass on their way out: rows outside the accepted time range and rows that conflict
+/// with an earlier row's natural key are counted as skipped instead of emitted. Holds two 8-byte digests per
+/// distinct key seen, so memory grows with the file's record count (about 40 bytes per record).
+pub(crate) struct Gate {
+    now: DateTime<Utc>,
+    seen: HashMap<u64, u64>,
+}
+
+impl Gate {
+    pub(crate) fn new(context: Context) -> Self {
+        Self::at(context.now)
+    }
+
+    pub(crate) fn at(now: DateTime<Utc>) -> Self {
+        Gate {
+            now,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Emits `record` (from `line`) unless it is out of range or conflicts with an earlier row; then it is
+    /// counted in `skipped`.
+    pub(crate) fn pass(
+        &mut self,
+        record: Record,
+        line: u64,
+        skipped: &mut Tally,
+        emit: &mut Emit<'_>,
+    ) -> Result<(), ParseError> {
+        if let Some(problem) = record
+            .instants()
+            .into_iter()
+            .find_map(|t| rules::check_time(t, self.now).err())
+        {
+            skipped.add(problem.reason(), line);
+            return Ok(());
+        }
+        let fingerprint = record.fingerprint();
+        match self.seen.entry(record.natural_key()) {
+            std::collections::hash_map::Entry::Occupied(first) if *first.get() != fingerprint => {
+                skipped.add(DUPLICATE_IN_FILE, line);
+                Ok(())
+            }
+            std::collections::hash_map::Entry::Occupied(_) => emit(record),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(fingerprint);
+                emit(record)
+            }
+        }
+    }
 }
 
 /// Parses `reader` as `format`, handing each record to `emit`.
@@ -167,8 +309,8 @@ pub fn parse(
     match format {
         Format::DexcomClarity => dexcom::parse(reader, context, emit),
         Format::Libreview => libreview::parse(reader, context, emit),
-        Format::NightscoutEntries => nightscout::parse_entries(reader, emit),
-        Format::AppleHealth => apple_health::parse(reader, emit),
+        Format::NightscoutEntries => nightscout::parse_entries(reader, context, emit),
+        Format::AppleHealth => apple_health::parse(reader, context, emit),
     }
 }
 

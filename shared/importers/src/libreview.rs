@@ -9,7 +9,9 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::local_time::LocalClock;
 use crate::table::{Header, Table};
-use crate::{glucose_mg_dl, parse_number, truncate, Context, Emit, Findings, Glucose, Meal, ParseError, Record};
+use crate::{
+    glucose_mg_dl, parse_number, rules, truncate, Context, Emit, Findings, Gate, Glucose, Meal, ParseError, Record,
+};
 
 /// Historic (automatic, every 5 or 15 minutes) readings.
 pub const SOURCE: &str = "libre";
@@ -95,6 +97,7 @@ pub fn parse(reader: impl BufRead, context: Context, emit: &mut Emit<'_>) -> Res
     }
     let order = date_order(&rows, columns.glucose_in_mmol, &mut findings)?;
     let mut clock = LocalClock::new(context.time_zone);
+    let mut gate = Gate::new(context);
     let mut previous_type = None;
     for row in &rows {
         if previous_type != Some(&row.record_type) {
@@ -145,10 +148,14 @@ pub fn parse(reader: impl BufRead, context: Context, emit: &mut Emit<'_>) -> Res
             "3" => skip(&mut findings, "ketone readings are not stored", line),
             "4" => skip(&mut findings, "insulin is not stored", line),
             "6" => skip(&mut findings, "notes (record type 6) are not stored", line),
-            other => skip(&mut findings, &format!("unknown record type `{other}`"), line),
+            other => skip(
+                &mut findings,
+                &format!("unknown record type `{}`", rules::echo(other)),
+                line,
+            ),
         };
         if let Some(record) = record {
-            emit(record)?;
+            gate.pass(record, line, &mut findings.skipped, emit)?;
         }
     }
     Ok(findings)

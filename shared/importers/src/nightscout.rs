@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use crate::{glucose_mg_dl, truncate, Activity, Emit, Findings, Glucose, Meal, ParseError, Record};
+use crate::{
+    glucose_mg_dl, rules, truncate, Activity, Context, Emit, Findings, Gate, Glucose, Meal, ParseError, Record,
+};
 
 pub const SOURCE: &str = "nightscout";
 
@@ -45,7 +47,26 @@ pub struct Treatment {
 /// Values below this are Dexcom status codes sent in `sgv` (e.g. 5 = sensor error), not readings.
 const STATUS_CODE_BELOW: f64 = 20.0;
 
+/// The first of `fields` (name, value) whose text cannot be stored ([`rules::check_text`]).
+fn unstorable(fields: &[(&'static str, &Option<String>)]) -> Option<&'static str> {
+    fields
+        .iter()
+        .find(|(_, value)| value.as_deref().is_some_and(|v| rules::check_text(v).is_err()))
+        .map(|(name, _)| *name)
+}
+
 impl Entry {
+    /// The first text field (its Nightscout name) holding text that cannot be stored: such a document is refused,
+    /// not skipped.
+    pub fn unstorable_field(&self) -> Option<&'static str> {
+        unstorable(&[
+            ("type", &self.kind),
+            ("dateString", &self.date_string),
+            ("direction", &self.direction),
+            ("device", &self.device),
+        ])
+    }
+
     /// The reading this entry holds, or why it is skipped.
     pub fn to_record(&self) -> Result<Record, &'static str> {
         match self.kind.as_deref() {
@@ -72,6 +93,11 @@ impl Entry {
 }
 
 impl Treatment {
+    /// The first text field (its Nightscout name) holding text that cannot be stored.
+    pub fn unstorable_field(&self) -> Option<&'static str> {
+        unstorable(&[("eventType", &self.event_type), ("created_at", &self.created_at)])
+    }
+
     /// The meal or activity this treatment holds, or why it is skipped. Carbs of any event type (`Meal Bolus`,
     /// `Carb Correction`, ...) are a meal; `Exercise` with a duration is an activity.
     pub fn to_record(&self) -> Result<Record, &'static str> {
@@ -122,11 +148,12 @@ pub fn instant(epoch: Option<f64>, iso: Option<&str>) -> Option<DateTime<Utc>> {
 
 /// A Nightscout entries export: a JSON array of entries, streamed element by element. Positions in the findings
 /// are record numbers (1-based).
-pub fn parse_entries(reader: impl BufRead, emit: &mut Emit<'_>) -> Result<Findings, ParseError> {
+pub fn parse_entries(reader: impl BufRead, context: Context, emit: &mut Emit<'_>) -> Result<Findings, ParseError> {
     let mut stream = EntryStream {
         emit,
+        gate: Gate::new(context),
         findings: Findings::default(),
-        stopped: false,
+        failed: None,
     };
     let mut deserializer = serde_json::Deserializer::from_reader(reader);
     let outcome = (&mut stream)
@@ -134,19 +161,25 @@ pub fn parse_entries(reader: impl BufRead, emit: &mut Emit<'_>) -> Result<Findin
         .and_then(|()| deserializer.end());
     match outcome {
         Ok(()) => Ok(stream.findings),
-        Err(_) if stream.stopped => Err(ParseError::Stopped),
+        Err(_) if stream.failed.is_some() => Err(stream.failed.expect("checked")),
         Err(error) if error.is_io() => Err(ParseError::Io(error.into())),
         Err(error) => Err(ParseError::Corrupt {
             line: error.line() as u64,
-            reason: format!("invalid Nightscout entries JSON ({error})"),
+            // serde_json quotes offending strings whole; the reason is shown and stored, so it is shortened.
+            reason: format!(
+                "invalid Nightscout entries JSON ({})",
+                rules::shorten(&error.to_string(), 200)
+            ),
         }),
     }
 }
 
 struct EntryStream<'e, 'a> {
     emit: &'e mut Emit<'a>,
+    gate: Gate,
     findings: Findings,
-    stopped: bool,
+    /// Why the stream was ended from inside (the consumer stopped, or unstorable text).
+    failed: Option<ParseError>,
 }
 
 impl<'de> DeserializeSeed<'de> for &mut EntryStream<'_, '_> {
@@ -168,10 +201,17 @@ impl<'de> Visitor<'de> for &mut EntryStream<'_, '_> {
         while let Some(entry) = seq.next_element::<Entry>()? {
             self.findings.rows += 1;
             let position = self.findings.rows;
+            if let Some(field) = entry.unstorable_field() {
+                self.failed = Some(ParseError::UnstorableText {
+                    line: position,
+                    field: field.into(),
+                });
+                return Err(serde::de::Error::custom("unstorable text"));
+            }
             match entry.to_record() {
                 Ok(record) => {
-                    if (self.emit)(record).is_err() {
-                        self.stopped = true;
+                    if let Err(error) = self.gate.pass(record, position, &mut self.findings.skipped, self.emit) {
+                        self.failed = Some(error);
                         return Err(serde::de::Error::custom("stopped"));
                     }
                 }

@@ -5,7 +5,7 @@ use std::io::Read;
 
 use csv::StringRecord;
 
-use crate::ParseError;
+use crate::{rules, ParseError};
 
 /// Rows read before giving up on finding the header (LibreView has 1–3 preamble lines, Dexcom none).
 const HEADER_SEARCH_ROWS: usize = 20;
@@ -15,6 +15,8 @@ pub(crate) struct Table<R> {
     reader: csv::Reader<R>,
     format: &'static str,
     width: usize,
+    /// The header's cells, to name the column of a cell that cannot be stored.
+    columns: Vec<String>,
 }
 
 /// The header row's cells, cleaned of BOMs (also double-encoded ones) and stray quotes.
@@ -45,12 +47,14 @@ impl<R: Read> Table<R> {
                 .from_reader(reader),
             format,
             width: 0,
+            columns: Vec::new(),
         };
         for _ in 0..HEADER_SEARCH_ROWS {
             let Some((_, row)) = table.next_row()? else { break };
             let header = Header(row.iter().map(clean_cell).collect());
             if is_header(&header) {
                 table.width = header.0.len();
+                table.columns = header.0.clone();
                 return Ok((table, header));
             }
         }
@@ -78,6 +82,15 @@ impl<R: Read> Table<R> {
                     self.width
                 ),
             });
+        }
+        // Any cell after the header: even a column that is not stored can reach a skip reason.
+        if self.width > 0 {
+            if let Some(column) = row.iter().position(|cell| rules::check_text(cell).is_err()) {
+                return Err(ParseError::UnstorableText {
+                    line,
+                    field: rules::echo(&self.columns[column]),
+                });
+            }
         }
         Ok(Some((line, row)))
     }
@@ -107,6 +120,18 @@ mod tests {
     fn header_cells_lose_plain_and_double_encoded_boms() {
         assert_eq!(clean_cell("\u{feff}Index"), "Index");
         assert_eq!(clean_cell("\u{feff}\"ï»¿\"\"\"\"Index\"\"\"\"\""), "Index");
+    }
+
+    #[test]
+    fn a_nul_in_any_cell_names_the_line_and_column() {
+        let data = "A,B\n1,2\n3,x\u{0}y\n";
+        let (mut table, _) = Table::open(data.as_bytes(), "test", |h| h.find(|c| c == "B").is_some()).unwrap();
+        assert!(table.next_row().unwrap().is_some());
+        let error = table.next_row().unwrap_err();
+        assert!(
+            matches!(&error, ParseError::UnstorableText { line: 3, field } if field == "B"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::FieldError;
+use super::{echo, FieldError};
 
 /// mg/dL per mmol/L, from the molar mass of glucose (180.156 g/mol). Apple Health writes the same factor
 /// (`mmol<180.1558800000541>/L`). Used for every conversion; values are rounded only for storage (0.1 mg/dL) and display.
@@ -33,7 +33,7 @@ impl GlucoseUnit {
             other => Err(FieldError::new(
                 field,
                 "invalid_unit",
-                format!("unit `{other}` is not `mg/dL` or `mmol/L`"),
+                format!("unit `{}` is not `mg/dL` or `mmol/L`", echo(other)),
             )),
         }
     }
@@ -56,13 +56,17 @@ impl GlucoseUnit {
 }
 
 /// A glucose concentration in mg/dL, rounded to 0.1 and within the physically plausible 20–600 range that meters
-/// and CGMs report.
+/// and CGMs report. In mmol/L (converted, then rounded) that accepts [`MgDl::MIN_MMOL_L`]–[`MgDl::MAX_MMOL_L`]
+/// at two decimals: 1.11 mmol/L is 19.997 → 20.0 mg/dL, while 1.1 mmol/L is 19.8 mg/dL and refused.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
 pub struct MgDl(f64);
 
 impl MgDl {
     pub const MIN: f64 = 20.0;
     pub const MAX: f64 = 600.0;
+    /// The smallest and largest mmol/L values with two decimals that are accepted (what the API documents).
+    pub const MIN_MMOL_L: f64 = 1.11;
+    pub const MAX_MMOL_L: f64 = 33.3;
 
     /// Parses `value` given in `unit`, converting mmol/L with [`MG_DL_PER_MMOL_L`].
     pub fn parse(field: &str, value: f64, unit: GlucoseUnit) -> Result<Self, FieldError> {
@@ -139,9 +143,21 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_mmol_bounds_are_exactly_what_is_accepted() {
+        let mmol = |v| MgDl::parse("value", v, GlucoseUnit::MmolL);
+        assert!(mmol(MgDl::MIN_MMOL_L).is_ok());
+        assert!(mmol(MgDl::MAX_MMOL_L).is_ok());
+        assert_eq!(mmol(MgDl::MIN_MMOL_L - 0.01).unwrap_err().code, "out_of_range");
+        assert_eq!(mmol(MgDl::MAX_MMOL_L + 0.01).unwrap_err().code, "out_of_range");
+        assert_eq!(mmol(1.1).unwrap_err().code, "out_of_range", "1.1 mmol/L is 19.8 mg/dL");
+    }
+
+    #[test]
     fn units_parse_their_spellings() {
         assert_eq!(GlucoseUnit::parse("unit", "mmol/L").unwrap(), GlucoseUnit::MmolL);
         assert_eq!(GlucoseUnit::parse("unit", "mg/dL").unwrap(), GlucoseUnit::MgDl);
         assert_eq!(GlucoseUnit::parse("unit", "g/L").unwrap_err().code, "invalid_unit");
+        let long = GlucoseUnit::parse("unit", &"m".repeat(100_000)).unwrap_err();
+        assert!(long.reason.len() < 200, "{}", long.reason.len());
     }
 }

@@ -4,18 +4,31 @@
 //! a batch with any invalid item yields no records, so nothing is written. Fields the API requires are `Option`s
 //! here so that a missing one is reported as a `required` field error alongside the others instead of stopping
 //! the JSON parser at the first. Inputs are consumed, so their strings move into the records without copying.
+//!
+//! The shared rules ([`super::rules`]) apply to every item: instants between 2000-01-01 and now + 5 minutes
+//! (`too_early`, `in_future`), no leap seconds (`leap_second`), no text PostgreSQL cannot store (a NUL:
+//! `invalid_text`), quoted values shortened. At most [`MAX_BATCH_ITEMS`] items per request, on every route that
+//! takes a batch (the Nightscout upload included): more is `batch_too_large` (422).
+//!
+//! **Duplicate natural keys within one batch** (glucose `(timestamp, source)`, sleep `(start_time, source)`,
+//! activity `(start_time, activity_type, source)`, meal `(timestamp, source)`; instants compared as stored, to the
+//! microsecond): an item identical to an earlier one is collapsed into it (as if it had been re-sent); an item
+//! with the same key but other values is refused with `duplicate_key` on its key field (e.g.
+//! `readings[7].timestamp`, reason naming index 3), since either choice would silently lose data.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Deserializer};
 
 use super::records::{ActivityRecord, GlucoseRecord, Intensity, MealRecord, MealType, SleepRecord};
-use super::{parse_timestamp, FieldError, GlucoseUnit, MgDl};
+use super::{parse_timestamp, rules, FieldError, GlucoseUnit, MgDl};
 
 /// Most items one request may carry (90 days of 5-minute readings is 25,920; 1-minute data for a month fits).
 pub const MAX_BATCH_ITEMS: usize = 50_000;
 
-/// Clocks drift: timestamps up to this far ahead of the server's clock are accepted.
-pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
+/// Clocks drift: timestamps up to this far ahead of the server's clock are accepted (the shared rule).
+pub use rules::FUTURE_TOLERANCE;
 
 /// What validation needs besides the input: the server's clock and the source recorded when an item names none
 /// (e.g. `api`, or `apple_health` for the Apple Health sync).
@@ -77,10 +90,11 @@ impl<'de, T: ParseField> Deserialize<'de> for Parsed<T> {
 #[schema(example = json!({"timestamp": "2025-01-01T07:30:00+01:00", "value": 142, "unit": "mg/dL",
     "source": "dexcom", "trend": "flat", "device": "G7"}))]
 pub struct GlucoseReadingInput {
-    /// RFC 3339 with an offset or `Z`; at most 5 minutes in the future.
+    /// RFC 3339 with an offset or `Z`; from 2000-01-01 to at most 5 minutes in the future; not a leap second.
     #[schema(required = true, value_type = String, format = DateTime)]
     pub timestamp: Option<Parsed<DateTime<Utc>>>,
-    /// In `unit`; 20–600 mg/dL (1.1–33.3 mmol/L) after conversion. Stored in mg/dL rounded to 0.1.
+    /// In `unit`; 20–600 mg/dL (1.11–33.3 mmol/L) after conversion and rounding to 0.1 mg/dL (1.1 mmol/L is
+    /// 19.8 mg/dL and refused). Stored in mg/dL rounded to 0.1.
     #[schema(required = true)]
     pub value: Option<f64>,
     /// `mg/dL` (default) or `mmol/L` (converted with 18.0156 mg/dL per mmol/L).
@@ -180,14 +194,95 @@ pub fn validate_one<I: Validate>(input: I, context: Context) -> Result<I::Record
     input.validate(context, &mut errors).ok_or(errors)
 }
 
-/// Validates the batch field `batch` item by item, collecting every item's errors located as `batch[i].field`.
-/// Any error means no records at all.
+/// A record's natural key (see [`super::records`]), for duplicates within one batch.
+pub trait NaturalKey: PartialEq {
+    /// The input field that carries the key's instant, where a `duplicate_key` error is located.
+    const KEY_FIELD: &'static str;
+    /// `(instant in microseconds as stored, source, activity type or "")`.
+    fn natural_key(&self) -> (i64, &str, &str);
+}
+
+impl NaturalKey for GlucoseRecord {
+    const KEY_FIELD: &'static str = "timestamp";
+    fn natural_key(&self) -> (i64, &str, &str) {
+        (self.time.timestamp_micros(), &self.source, "")
+    }
+}
+
+impl NaturalKey for SleepRecord {
+    const KEY_FIELD: &'static str = "start_time";
+    fn natural_key(&self) -> (i64, &str, &str) {
+        (self.start_time.timestamp_micros(), &self.source, "")
+    }
+}
+
+impl NaturalKey for ActivityRecord {
+    const KEY_FIELD: &'static str = "start_time";
+    fn natural_key(&self) -> (i64, &str, &str) {
+        (self.start_time.timestamp_micros(), &self.source, &self.activity_type)
+    }
+}
+
+impl NaturalKey for MealRecord {
+    const KEY_FIELD: &'static str = "timestamp";
+    fn natural_key(&self) -> (i64, &str, &str) {
+        (self.eaten_at.timestamp_micros(), &self.source, "")
+    }
+}
+
+/// The error for item `later` of `batch` repeating item `first`'s natural key with other values.
+pub fn duplicate_key_error(batch: &str, key_field: &str, first: usize, later: usize) -> FieldError {
+    FieldError::new(
+        key_field,
+        "duplicate_key",
+        format!(
+            "item {later} has the same natural key as item {first} ({batch}[{first}]) but other values; \
+             send one of them"
+        ),
+    )
+    .in_item(batch, later)
+}
+
+/// Collapses items identical to an earlier one; an item whose key an earlier item holds with other values is a
+/// `duplicate_key` error (naming both indices) and the whole batch yields no records.
+pub fn dedup_batch<R: NaturalKey>(batch: &str, records: Vec<R>, errors: &mut Vec<FieldError>) -> Vec<R> {
+    let mut first_of: HashMap<(i64, &str, &str), usize> = HashMap::with_capacity(records.len());
+    let mut repeats = Vec::new();
+    for (index, record) in records.iter().enumerate() {
+        match first_of.get(&record.natural_key()) {
+            Some(&first) if records[first] == *record => repeats.push(index),
+            Some(&first) => errors.push(duplicate_key_error(batch, R::KEY_FIELD, first, index)),
+            None => {
+                first_of.insert(record.natural_key(), index);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Vec::new();
+    }
+    if repeats.is_empty() {
+        return records;
+    }
+    let mut repeats = repeats.into_iter().peekable();
+    records
+        .into_iter()
+        .enumerate()
+        .filter(|(index, _)| repeats.next_if_eq(index).is_none())
+        .map(|(_, record)| record)
+        .collect()
+}
+
+/// Validates the batch field `batch` item by item, collecting every item's errors located as `batch[i].field`,
+/// then handles repeated natural keys ([`dedup_batch`]). Any error means no records at all.
 pub fn validate_batch<I: Validate>(
     batch: &str,
     items: Vec<I>,
     context: Context,
     errors: &mut Vec<FieldError>,
-) -> Vec<I::Record> {
+) -> Vec<I::Record>
+where
+    I::Record: NaturalKey,
+{
     let mut records = Vec::with_capacity(if errors.is_empty() { items.len() } else { 0 });
     for (index, item) in items.into_iter().enumerate() {
         let first_new = errors.len();
@@ -201,9 +296,9 @@ pub fn validate_batch<I: Validate>(
         }
     }
     if !errors.is_empty() {
-        records = Vec::new();
+        return Vec::new();
     }
-    records
+    dedup_batch(batch, records, errors)
 }
 
 /// The error for a request carrying more than [`MAX_BATCH_ITEMS`] items in total.
@@ -237,7 +332,7 @@ impl Checker<'_> {
         value
     }
 
-    /// A required instant between 2000-01-01 and a few minutes from now.
+    /// A required instant in the accepted range ([`rules::check_time`]): 2000-01-01 to a few minutes from now.
     fn timestamp(&mut self, field: &str, parsed: Option<Parsed<DateTime<Utc>>>) -> Option<DateTime<Utc>> {
         let time = match self.required(field, parsed)?.0 {
             Ok(time) => time,
@@ -246,23 +341,28 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let earliest = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single()?;
-        if time < earliest {
-            return self.fail(field, "too_early", "timestamps before 2000-01-01 are not accepted");
-        }
-        if time > self.context.now + FUTURE_TOLERANCE {
-            return self.fail(
+        match rules::check_time(time, self.context.now) {
+            Ok(time) => Some(time),
+            Err(problem @ rules::TimeProblem::TooEarly) => {
+                self.fail(field, problem.code(), "timestamps before 2000-01-01 are not accepted")
+            }
+            Err(problem @ rules::TimeProblem::InFuture) => self.fail(
                 field,
-                "in_future",
+                problem.code(),
                 format!("{time} is in the future (more than 5 minutes after the server's clock)"),
-            );
+            ),
+            Err(problem) => self.fail(field, problem.code(), problem.reason()),
         }
-        Some(time)
     }
 
-    /// Optional text of at most `max_chars` characters, not blank.
+    /// Optional text of at most `max_chars` characters, not blank, storable ([`rules::check_text`]). Every text
+    /// field of the API passes here.
     fn text(&mut self, field: &str, raw: Option<String>, max_chars: usize) -> Result<Option<String>, ()> {
         let Some(text) = raw else { return Ok(None) };
+        if rules::check_text(&text).is_err() {
+            self.errors.push(FieldError::unstorable_text(field));
+            return Err(());
+        }
         if text.trim().is_empty() {
             self.fail::<()>(field, "empty", format!("`{field}` must not be blank"));
             return Err(());
@@ -323,7 +423,11 @@ impl Checker<'_> {
                 self.fail::<()>(
                     field,
                     "invalid_choice",
-                    format!("`{field}` must be one of {}", allowed.join(", ")),
+                    format!(
+                        "`{field}` must be one of {}, not `{}`",
+                        allowed.join(", "),
+                        super::echo(&raw)
+                    ),
                 );
                 Err(())
             }
@@ -485,6 +589,7 @@ impl Validate for MealInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn context() -> Context {
         Context {
@@ -557,6 +662,105 @@ mod tests {
         assert!(drifted.is_ok());
         let ahead = validate_one(reading("2025-06-01T12:06:00Z", 100.0), context()).unwrap_err();
         assert_eq!(ahead[0].code, "in_future");
+    }
+
+    #[test]
+    fn nul_in_any_text_field_is_invalid_text() {
+        let with = |source: Option<&str>, trend: Option<&str>, device: Option<&str>| GlucoseReadingInput {
+            source: source.map(str::to_owned),
+            trend: trend.map(str::to_owned),
+            device: device.map(str::to_owned),
+            ..reading("2025-06-01T08:00:00Z", 100.0)
+        };
+        for (input, field) in [
+            (with(Some("a\0"), None, None), "source"),
+            (with(None, Some("\0"), None), "trend"),
+            (with(None, None, Some("G7\0")), "device"),
+        ] {
+            let errors = validate_one(input, context()).unwrap_err();
+            assert_eq!((errors[0].field.as_str(), errors[0].code), (field, "invalid_text"));
+        }
+        let meal = MealInput {
+            timestamp: Some(Parsed::read("2025-06-01T08:00:00Z")),
+            meal_type: None,
+            carbs_g: Some(10.0),
+            protein_g: None,
+            fat_g: None,
+            fiber_g: None,
+            calories: None,
+            glycemic_load: None,
+            description: Some("pasta\0".into()),
+            source: None,
+        };
+        let mut errors = Vec::new();
+        assert!(validate_batch("meals", vec![meal], context(), &mut errors).is_empty());
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].code),
+            ("meals[0].description", "invalid_text")
+        );
+    }
+
+    #[test]
+    fn identical_repeats_collapse_and_conflicting_ones_name_both_indices() {
+        let mut errors = Vec::new();
+        let records = validate_batch(
+            "readings",
+            vec![
+                reading("2025-06-01T08:00:00Z", 120.0),
+                reading("2025-06-01T08:05:00Z", 121.0),
+                reading("2025-06-01T09:00:00+01:00", 120.0),
+            ],
+            context(),
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(records.len(), 2);
+        let records = validate_batch(
+            "readings",
+            vec![
+                reading("2025-06-01T08:00:00Z", 120.0),
+                reading("2025-06-01T08:05:00Z", 121.0),
+                reading("2025-06-01T08:10:00Z", 122.0),
+                reading("2025-06-01T09:00:00+01:00", 130.0),
+            ],
+            context(),
+            &mut errors,
+        );
+        assert!(records.is_empty());
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].index, errors[0].code),
+            ("readings[3].timestamp", Some(3), "duplicate_key")
+        );
+        assert!(errors[0].reason.contains("item 0"), "{}", errors[0].reason);
+        // Another source is another key.
+        let mut errors = Vec::new();
+        let other_source = GlucoseReadingInput {
+            source: Some("libre".into()),
+            ..reading("2025-06-01T08:00:00Z", 130.0)
+        };
+        let records = validate_batch(
+            "readings",
+            vec![reading("2025-06-01T08:00:00Z", 120.0), other_source],
+            context(),
+            &mut errors,
+        );
+        assert_eq!((records.len(), errors.len()), (2, 0));
+    }
+
+    #[test]
+    fn leap_seconds_and_out_of_range_instants_are_refused() {
+        let codes = |t: &str| {
+            validate_one(reading(t, 100.0), context())
+                .unwrap_err()
+                .iter()
+                .map(|e| e.code)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(codes("2016-12-31T23:59:60Z"), ["leap_second"]);
+        assert_eq!(codes("1999-12-31T23:59:59Z"), ["too_early"]);
+        assert_eq!(codes("0001-01-01T00:00:00Z"), ["too_early"]);
+        assert_eq!(codes("9999-12-31T23:59:59Z"), ["in_future"]);
+        assert!(validate_one(reading("2000-01-01T00:00:00Z", 100.0), context()).is_ok());
     }
 
     #[test]

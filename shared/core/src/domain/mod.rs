@@ -1,12 +1,18 @@
 //! Validated domain types. Each newtype can only be built through a parser that checks it, so code that holds one
 //! never re-checks it ("parse, don't validate").
+//!
+//! The rules shared by every way data gets in — the accepted time range (2000-01-01 to now + 5 minutes, no leap
+//! seconds), text PostgreSQL can store (no NUL), and how much of a client's value an error may quote — are in
+//! [`rules`] (defined in `glucolens_importers::rules`, the innermost crate, so the file importers use the same).
 
 pub mod glucose;
 pub mod ingest;
 pub mod records;
 pub mod user;
 
+pub use glucolens_importers::rules;
 pub use glucose::{GlucoseUnit, MgDl, MG_DL_PER_MMOL_L};
+pub use rules::echo;
 pub use user::{Email, Password, TargetRange, UserTimeZone};
 
 use serde::Serialize;
@@ -43,18 +49,39 @@ impl FieldError {
     }
 }
 
+impl FieldError {
+    /// The error for text that cannot be stored (a NUL character), code `invalid_text`.
+    pub fn unstorable_text(field: impl Into<String>) -> Self {
+        let field = field.into();
+        let reason = format!("`{}` {}", echo(&field), rules::UNSTORABLE_TEXT);
+        Self::new(field, rules::INVALID_TEXT, reason)
+    }
+}
+
 /// Parses an RFC 3339 timestamp that carries an explicit offset or `Z`; local times without an offset are ambiguous
-/// across time zones and rejected.
+/// across time zones and rejected. A leap second (`…23:59:60Z`) is refused (`leap_second`): no CGM emits one, and
+/// read as the next second it would collide with a real reading. The quoted value is shortened ([`echo`]).
 pub fn parse_timestamp(field: &str, raw: &str) -> Result<chrono::DateTime<chrono::Utc>, FieldError> {
-    chrono::DateTime::parse_from_rfc3339(raw.trim())
+    let time = chrono::DateTime::parse_from_rfc3339(raw.trim())
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|_| {
             FieldError::new(
                 field,
                 "invalid_timestamp",
-                format!("`{raw}` is not an RFC 3339 timestamp with an offset or Z (e.g. 2025-01-01T07:30:00+01:00)"),
+                format!(
+                    "`{}` is not an RFC 3339 timestamp with an offset or Z (e.g. 2025-01-01T07:30:00+01:00)",
+                    echo(raw)
+                ),
             )
-        })
+        })?;
+    if rules::is_leap_second(&time) {
+        return Err(FieldError::new(
+            field,
+            rules::TimeProblem::LeapSecond.code(),
+            format!("`{}`: {}", echo(raw), rules::TimeProblem::LeapSecond.reason()),
+        ));
+    }
+    Ok(time)
 }
 
 #[cfg(test)]
@@ -69,5 +96,28 @@ mod tests {
         assert_eq!(error.code, "invalid_timestamp");
         let located = error.in_item("readings", 3);
         assert_eq!((located.field.as_str(), located.index), ("readings[3].t", Some(3)));
+    }
+
+    #[test]
+    fn leap_seconds_are_refused_explicitly() {
+        assert_eq!(
+            parse_timestamp("t", "2016-12-31T23:59:60Z").unwrap_err().code,
+            "leap_second"
+        );
+        assert_eq!(
+            parse_timestamp("t", "2017-01-01T00:59:60+01:00").unwrap_err().code,
+            "leap_second"
+        );
+        assert!(parse_timestamp("t", "2016-12-31T23:59:59.999Z").is_ok());
+    }
+
+    #[test]
+    fn quoted_values_are_shortened() {
+        let huge = "9".repeat(100_000);
+        let error = parse_timestamp("t", &huge).unwrap_err();
+        assert!(error.reason.len() < 200, "{}", error.reason.len());
+        assert!(error
+            .reason
+            .contains(&format!("`{}…`", "9".repeat(rules::ECHO_MAX_CHARS))));
     }
 }

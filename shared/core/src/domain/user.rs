@@ -2,14 +2,18 @@
 
 use secrecy::SecretString;
 
-use super::{FieldError, GlucoseUnit, MgDl};
+use super::{echo, rules, FieldError, GlucoseUnit, MgDl};
 
 /// A syntactically plausible email address, lower-cased (addresses are compared case-insensitively).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
+    /// An address with text that cannot be stored (a NUL) is `invalid_text`; any other bad address `invalid_email`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        if rules::check_text(raw).is_err() {
+            return Err(FieldError::unstorable_text("email"));
+        }
         let email = raw.trim().to_lowercase();
         let valid = email.len() <= 254
             && email.split_once('@').is_some_and(|(local, domain)| {
@@ -68,7 +72,7 @@ impl UserTimeZone {
             FieldError::new(
                 "time_zone",
                 "invalid_time_zone",
-                format!("`{raw}` is not an IANA time zone name"),
+                format!("`{}` is not an IANA time zone name", echo(raw)),
             )
         })
     }
@@ -136,6 +140,8 @@ mod tests {
         for bad in ["", "ana", "ana@", "@x.io", "a@b", "a b@c.io", "a@@c.io"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
+        let nul = Email::parse("ana\u{0}@example.com").unwrap_err();
+        assert_eq!((nul.field.as_str(), nul.code), ("email", "invalid_text"));
     }
 
     #[test]

@@ -27,6 +27,55 @@ pub async fn user_settings(conn: &mut PgConnection, user_id: Uuid) -> Result<Opt
     .await
 }
 
+/// Deletes the user's dirty marks on dates outside `first..=last` (no accepted row can fall on them; only rows
+/// written before the accepted range was enforced, or by hand, could have marked them). Returns how many.
+pub async fn discard_dirty_days_outside(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM dirty_days WHERE user_id = $1 AND (local_date < $2 OR local_date > $3)")
+        .bind(user_id)
+        .bind(first)
+        .bind(last)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Rows of the user's four raw tables in `window` but outside `accepted` (`[from, to)`), which the aggregation
+/// ignores: every query here is bounded by the caller's window, which it cuts to the accepted range.
+pub async fn rows_outside(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    window: Window,
+    accepted: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<i64, sqlx::Error> {
+    let (from, to) = window.unzip();
+    let count = |column: &str, table: &str| {
+        format!(
+            "(SELECT count(*) FROM {table} WHERE user_id = $1 AND ({column} < $2 OR {column} >= $3)
+               AND ($4::timestamptz IS NULL OR {column} >= $4) AND ($5::timestamptz IS NULL OR {column} < $5))"
+        )
+    };
+    let sql = format!(
+        "SELECT {} + {} + {} + {}",
+        count("time", "glucose_readings"),
+        count("start_time", "sleep_data"),
+        count("start_time", "activities"),
+        count("eaten_at", "meals")
+    );
+    sqlx::query_scalar(&sql)
+        .bind(user_id)
+        .bind(accepted.0)
+        .bind(accepted.1)
+        .bind(from)
+        .bind(to)
+        .fetch_one(conn)
+        .await
+}
+
 /// The user's dirty days with their mark times, locked until the transaction ends: a concurrent ingestion that marks
 /// the same day again waits, then re-inserts its mark after ours is deleted, so no mark is lost.
 pub async fn lock_dirty_days(

@@ -1,0 +1,57 @@
+//! Text PostgreSQL cannot store in an email: register and login answer 422 `invalid_text` naming `email`, without
+//! the address reaching the database. Never a 500.
+
+use axum::http::{header, StatusCode};
+use glucolens_core::testing;
+use glucolens_core::AppState;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+async fn post(state: &AppState, path: &str, body: Value) -> (StatusCode, Value) {
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(lambda_http::Body::from(body.to_string()))
+        .unwrap();
+    let response = api_auth::router(state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+async fn a_nul_in_the_email_is_422_on_register_and_login(db: sqlx::PgPool) {
+    let state = testing::state(db.clone()).await;
+    let password = "correct horse battery";
+    for email in ["ana\u{0}@example.com", "ana@exa\u{0}mple.com", "\u{0}"] {
+        let (status, body) = post(
+            &state,
+            "/api/v1/auth/register",
+            json!({ "email": email, "password": password }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let errors = body["errors"].as_array().unwrap();
+        assert_eq!(
+            (&errors[0]["field"], &errors[0]["code"]),
+            (&json!("email"), &json!("invalid_text"))
+        );
+
+        let (status, body) = post(
+            &state,
+            "/api/v1/auth/login",
+            json!({ "email": email, "password": password }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["field"], "email", "{body}");
+        assert_eq!(body["errors"][0]["code"], "invalid_text", "{body}");
+    }
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(users, 0);
+}

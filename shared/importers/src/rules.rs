@@ -1,0 +1,152 @@
+//! The rules every way data gets in shares — the JSON API (glucolens-core re-exports this module as
+//! `glucolens_core::domain::rules`), the file importers, the Nightscout API and, as a second line of defence, the
+//! aggregation job:
+//!
+//! - **Accepted time range**: from [`earliest`] (2000-01-01T00:00:00Z) to the server's clock plus
+//!   [`FUTURE_TOLERANCE`] (5 minutes of clock drift), both inclusive. Leap seconds (`…23:59:60`) are refused: no
+//!   CGM emits them and read as the next second they would collide with a real reading.
+//! - **Storable text**: PostgreSQL cannot store the NUL character (U+0000) in `text` or `jsonb`; every other
+//!   character a Rust `String` can hold (UTF-8, no lone surrogates) is storable. [`check_text`] is the one check.
+//! - **Echoed values**: an error message quotes at most [`ECHO_MAX_CHARS`] characters of a client's value
+//!   ([`echo`]), so a 100k-character timestamp is never sent (or stored in an import report) whole.
+//!
+//! They live here, in the innermost crate, because glucolens-core depends on the importers and not the reverse.
+
+use chrono::{DateTime, Duration, Timelike, Utc};
+
+/// Clocks drift: instants up to this far ahead of the server's clock are accepted.
+pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
+
+/// The earliest accepted instant, 2000-01-01T00:00:00Z (before any CGM; also the epoch of PostgreSQL's
+/// `date_bin` slots).
+pub fn earliest() -> DateTime<Utc> {
+    DateTime::from_timestamp(946_684_800, 0).expect("2000-01-01 is representable")
+}
+
+/// The latest accepted instant when the server's clock reads `now`.
+pub fn latest(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + FUTURE_TOLERANCE
+}
+
+/// Why an instant is not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeProblem {
+    /// `…:60`, a leap second.
+    LeapSecond,
+    /// Before [`earliest`].
+    TooEarly,
+    /// After [`latest`].
+    InFuture,
+}
+
+impl TimeProblem {
+    /// The stable code API errors carry.
+    pub fn code(self) -> &'static str {
+        match self {
+            TimeProblem::LeapSecond => "leap_second",
+            TimeProblem::TooEarly => "too_early",
+            TimeProblem::InFuture => "in_future",
+        }
+    }
+
+    /// A human explanation, also the reason rows are counted under in import reports.
+    pub fn reason(self) -> &'static str {
+        match self {
+            TimeProblem::LeapSecond => "leap second (`:60`) timestamps are not accepted",
+            TimeProblem::TooEarly => "timestamp before 2000-01-01 is not accepted",
+            TimeProblem::InFuture => "timestamp more than 5 minutes after the server's clock is not accepted",
+        }
+    }
+}
+
+/// Whether `time` is a leap second as chrono represents it (`…:59:60`, a nanosecond count of a second or more).
+pub fn is_leap_second(time: &impl Timelike) -> bool {
+    time.nanosecond() >= 1_000_000_000
+}
+
+/// `time` if it is accepted when the server's clock reads `now`.
+pub fn check_time(time: DateTime<Utc>, now: DateTime<Utc>) -> Result<DateTime<Utc>, TimeProblem> {
+    if is_leap_second(&time) {
+        Err(TimeProblem::LeapSecond)
+    } else if time < earliest() {
+        Err(TimeProblem::TooEarly)
+    } else if time > latest(now) {
+        Err(TimeProblem::InFuture)
+    } else {
+        Ok(time)
+    }
+}
+
+/// The stable code of text that cannot be stored.
+pub const INVALID_TEXT: &str = "invalid_text";
+
+/// Why text cannot be stored.
+pub const UNSTORABLE_TEXT: &str = "contains a NUL character (U+0000), which cannot be stored";
+
+/// `Err(UNSTORABLE_TEXT)` when `text` holds a character PostgreSQL cannot store.
+pub fn check_text(text: &str) -> Result<(), &'static str> {
+    if text.contains('\0') {
+        Err(UNSTORABLE_TEXT)
+    } else {
+        Ok(())
+    }
+}
+
+/// How many characters of a client's value an error message quotes.
+pub const ECHO_MAX_CHARS: usize = 40;
+
+/// `raw` as an error message may quote it: at most [`ECHO_MAX_CHARS`] characters (then `…`), control characters
+/// (NUL included, which could not be stored in an import report) replaced by `�`.
+pub fn echo(raw: &str) -> String {
+    shorten(raw, ECHO_MAX_CHARS)
+}
+
+/// [`echo`] with another limit, for messages that embed a value inside a longer explanation (a JSON parser's).
+pub fn shorten(raw: &str, max_chars: usize) -> String {
+    let mut out: String = raw
+        .chars()
+        .take(max_chars)
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect();
+    if raw.chars().nth(max_chars).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_range_is_2000_to_five_minutes_ahead() {
+        let now = DateTime::parse_from_rfc3339("2025-06-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(check_time(earliest(), now), Ok(earliest()));
+        assert_eq!(
+            check_time(earliest() - Duration::seconds(1), now),
+            Err(TimeProblem::TooEarly)
+        );
+        assert!(check_time(now + FUTURE_TOLERANCE, now).is_ok());
+        assert_eq!(
+            check_time(now + FUTURE_TOLERANCE + Duration::seconds(1), now),
+            Err(TimeProblem::InFuture)
+        );
+        let leap = DateTime::parse_from_rfc3339("2016-12-31T23:59:60Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(check_time(leap, now), Err(TimeProblem::LeapSecond));
+    }
+
+    #[test]
+    fn text_with_nul_is_unstorable_and_echoes_are_short_and_clean() {
+        assert!(check_text("G7 ✓ émoji 🩸").is_ok());
+        assert_eq!(check_text("a\0b"), Err(UNSTORABLE_TEXT));
+        assert_eq!(echo("short"), "short");
+        let long = "x".repeat(100_000);
+        assert_eq!(echo(&long), format!("{}…", "x".repeat(ECHO_MAX_CHARS)));
+        assert_eq!(echo(&"é".repeat(ECHO_MAX_CHARS)), "é".repeat(ECHO_MAX_CHARS));
+        assert_eq!(echo("a\0b"), "a\u{fffd}b");
+    }
+}
