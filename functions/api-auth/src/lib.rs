@@ -1,13 +1,26 @@
-//! The auth endpoint group: registration, login, token refresh, and the caller's own account (read, change, erase).
+//! The auth endpoint group: registration, login, token refresh, sign-out, and the caller's own account (read,
+//! change, erase).
+//!
+//! Sessions: each registration or login starts a refresh-token family, the *session*; every access token handed
+//! out names it (`sid`), and the bearer extractor refuses tokens of a revoked session at once. Sign-out
+//! (`POST /api/v1/auth/logout`) and a detected refresh-token re-use both revoke the whole session.
+//! Registration and login are throttled per client address ([`client`]) as well as per email (login).
 
-use axum::extract::State;
+pub mod client;
+
+pub use client::{AuthAttempt, AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE};
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
+use axum::http::{header, HeaderMap};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use glucolens_core::domain::{Email, FieldError, GlucoseUnit, Password, TargetRange, UserTimeZone};
 use glucolens_core::http::problem::Problem;
-use glucolens_core::http::{with_api_layers, ApiError, ApiJson, AuthUser};
+use glucolens_core::http::{with_api_layers, ApiError, ApiJson, AuthUser, MAX_BODY_BYTES};
 use glucolens_core::passwords;
 use glucolens_core::store::rate_limit;
 use glucolens_core::store::refresh_tokens::{self, IssuedRefreshToken, Rotation};
@@ -29,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/register", post(register))
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/refresh", post(refresh))
+        .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/me", get(me))
         .route("/api/v1/users/me", axum::routing::patch(update_me).delete(delete_me));
     with_api_layers(routes, state)
@@ -36,7 +50,7 @@ pub fn router(state: AppState) -> Router {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(register, login, refresh, me, update_me, delete_me),
+    paths(register, login, refresh, logout, me, update_me, delete_me),
     components(schemas(Problem)),
     tags((name = "auth", description = "Accounts, sign-in and tokens"))
 )]
@@ -83,6 +97,13 @@ pub struct LoginRequest {
 pub struct RefreshRequest {
     /// The refresh token from the last login, registration or refresh; each one works once.
     pub refresh_token: String,
+}
+
+/// Optionally, the refresh token of the session to end (see `POST /api/v1/auth/logout`).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LogoutRequest {
+    /// A refresh token of the caller's; its whole session is revoked too.
+    pub refresh_token: Option<String>,
 }
 
 /// Settings to change; absent or null fields stay as they are. Giving only one target bound keeps the other.
@@ -144,8 +165,9 @@ pub struct TokenPair {
 }
 
 impl TokenPair {
+    /// The access token is bound to the refresh token's session (`sid`), so revoking the session revokes it.
     fn new(state: &AppState, user_id: Uuid, refresh: IssuedRefreshToken) -> Self {
-        let access = state.tokens.issue(user_id);
+        let access = state.tokens.issue_for_session(user_id, refresh.family_id);
         Self {
             access_token: access.access_token,
             token_type: access.token_type,
@@ -187,6 +209,8 @@ const INVALID_CREDENTIALS: ApiError = ApiError::Unauthorized {
 };
 
 /// Create an account
+///
+/// Registration and sign-in attempts from one client address share a limit of 20 per minute; more get 429.
 #[utoipa::path(
     post, path = "/api/v1/auth/register", tag = "auth", security(()),
     request_body = RegisterRequest,
@@ -195,10 +219,13 @@ const INVALID_CREDENTIALS: ApiError = ApiError::Unauthorized {
         (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email is already registered (`email_taken`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each listed with a code", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many registration or sign-in attempts from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 async fn register(
     State(state): State<AppState>,
+    _attempt: AuthAttempt,
     ApiJson(request): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, ApiJson<SessionResponse>), ApiError> {
     let mut errors = Vec::new();
@@ -256,7 +283,8 @@ fn seconds_to_next_minute() -> u64 {
 /// Sign in
 ///
 /// Wrong password and unknown email get the same answer after the same work. More than five attempts for one
-/// email within a minute are refused with 429.
+/// email within a minute are refused with 429, as are more than 20 registration or sign-in attempts from one client
+/// address.
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "auth", security(()),
     request_body = LoginRequest,
@@ -264,12 +292,13 @@ fn seconds_to_next_minute() -> u64 {
         (status = 200, description = "Signed in", body = SessionResponse),
         (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong email or password (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts for this email; see `Retry-After`", body = Problem, content_type = "application/problem+json",
+        (status = 429, description = "Too many attempts for this email, or from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 async fn login(
     State(state): State<AppState>,
+    _attempt: AuthAttempt,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<ApiJson<SessionResponse>, ApiError> {
     if rate_limit::hit(&state.db, &login_bucket(&request.email)).await? > LOGIN_ATTEMPTS_PER_MINUTE {
@@ -280,6 +309,9 @@ async fn login(
     // An address that cannot be registered is looked up as no account at all: same answer, same hashing work.
     let credentials = match Email::parse(&request.email) {
         Ok(email) => users::credentials(&state.db, &email).await?,
+        // Text no account can hold (a NUL) is the client's error rather than a wrong guess, and says nothing about
+        // which accounts exist.
+        Err(error) if error.code == "invalid_text" => return Err(ApiError::invalid(error)),
         Err(_) => None,
     };
     let (user_id, stored_hash) = credentials.unzip();
@@ -323,6 +355,56 @@ async fn refresh(
             detail: "the refresh token is unknown, expired or revoked",
         }),
     }
+}
+
+/// Sign out
+///
+/// Ends the caller's session: every refresh token of the sign-in that issued the bearer token is revoked, and so
+/// is every access token of it, at once (they then answer 401 `session_revoked`). Optionally send
+/// `{"refresh_token": "..."}` to end the session of that refresh token as well (it must be one of the caller's;
+/// another user's or an unknown token is ignored). Signing out is idempotent: an already revoked refresh token is
+/// no error. Other sessions (other devices) stay signed in.
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    request_body(content = Option<LogoutRequest>, description = "Optional; an empty body ends the bearer token's session only", content_type = "application/json"),
+    responses(
+        (status = 204, description = "Signed out: the session's refresh and access tokens no longer work"),
+        (status = 400, description = "A body was sent and is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, invalid or expired access token, or a session already ended", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over the per-user rate limit; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn logout(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    let body = body.map_err(|_| ApiError::PayloadTooLarge {
+        limit_bytes: MAX_BODY_BYTES,
+    })?;
+    // The body is optional: empty means "this session"; anything else goes through the usual JSON checks.
+    let request = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let mut rebuilt = Request::new(Body::from(body));
+        if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
+            rebuilt.headers_mut().insert(header::CONTENT_TYPE, content_type.clone());
+        }
+        let ApiJson(request) = ApiJson::<LogoutRequest>::from_request(rebuilt, &state).await?;
+        Some(request)
+    };
+    let mut sessions = Vec::from_iter(caller.session_id);
+    if let Some(token) = request.and_then(|r| r.refresh_token) {
+        if let Some(family) = refresh_tokens::family_of(&state.db, caller.id, token.trim()).await? {
+            sessions.push(family);
+        }
+    }
+    for session in sessions {
+        refresh_tokens::revoke_family(&state.db, caller.id, session).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller's account

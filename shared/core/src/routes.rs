@@ -51,6 +51,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/auth/register", Auth),
     route("POST", "/api/v1/auth/login", Auth),
     route("POST", "/api/v1/auth/refresh", Auth),
+    route("POST", "/api/v1/auth/logout", Auth),
     route("GET", "/api/v1/auth/me", Auth),
     route("PATCH", "/api/v1/users/me", Auth),
     route("DELETE", "/api/v1/users/me", Auth),

@@ -1,6 +1,7 @@
-//! The authenticated caller. Extracting [`AuthUser`] verifies the bearer token, checks the account still exists and
-//! counts the request against the caller's rate limit, all before a handler runs; handlers scope every query to
-//! `AuthUser::id`, so no request can reach another user's rows.
+//! The authenticated caller. Extracting [`AuthUser`] verifies the bearer token (signature and a short, plausible
+//! lifetime), checks the account still exists and the token's session was not signed out or revoked, and counts the
+//! request against the caller's rate limit, all before a handler runs and the database part in one round trip;
+//! handlers scope every query to `AuthUser::id`, so no request can reach another user's rows.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -8,13 +9,15 @@ use axum::http::request::Parts;
 use uuid::Uuid;
 
 use super::ApiError;
-use crate::store::rate_limit;
+use crate::store::rate_limit::{self, SessionOutcome};
 use crate::tokens::TokenError;
 use crate::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthUser {
     pub id: Uuid,
+    /// The session (refresh-token family) the token was issued with; `None` for internally minted tokens.
+    pub session_id: Option<Uuid>,
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -30,7 +33,7 @@ impl FromRequestParts<AppState> for AuthUser {
                 code: "missing_token",
                 detail: "send `Authorization: Bearer <token>`",
             })?;
-        let id = state.tokens.verify(token.trim()).map_err(|e| match e {
+        let verified = state.tokens.verify_token(token.trim()).map_err(|e| match e {
             TokenError::Expired => ApiError::Unauthorized {
                 code: "token_expired",
                 detail: "the access token has expired; use POST /api/v1/auth/refresh",
@@ -40,12 +43,18 @@ impl FromRequestParts<AppState> for AuthUser {
                 detail: "the access token is invalid",
             },
         })?;
-        match rate_limit::hit_user(&state.db, id, state.rate_limit_per_minute).await? {
-            rate_limit::Outcome::Allowed => Ok(AuthUser { id }),
-            rate_limit::Outcome::Limited { retry_after_secs } => Err(ApiError::RateLimited { retry_after_secs }),
-            rate_limit::Outcome::UnknownUser => Err(ApiError::Unauthorized {
+        let (id, session_id) = (verified.user_id, verified.session_id);
+        // One round trip: the account exists, the session is not revoked, and the request is counted.
+        match rate_limit::hit_session(&state.db, id, session_id, state.rate_limit_per_minute).await? {
+            SessionOutcome::Allowed => Ok(AuthUser { id, session_id }),
+            SessionOutcome::Limited { retry_after_secs } => Err(ApiError::RateLimited { retry_after_secs }),
+            SessionOutcome::UnknownUser => Err(ApiError::Unauthorized {
                 code: "invalid_token",
                 detail: "the account for this token no longer exists",
+            }),
+            SessionOutcome::Revoked => Err(ApiError::Unauthorized {
+                code: "session_revoked",
+                detail: "this sign-in has ended (signed out or its refresh token was re-used); sign in again",
             }),
         }
     }

@@ -1,6 +1,11 @@
 //! Opaque refresh tokens: 32 random bytes (base64url) given to the client once, stored only as their SHA-256.
 //! Each token is single-use: using it marks it rotated and issues the next token of the same family. Presenting a
 //! token that was already rotated means two parties hold it (theft), so the whole family is revoked.
+//!
+//! A family is one sign-in, a *session*: access tokens name it in their `sid` claim. Signing out revokes the family
+//! too. A family counts as revoked as soon as any of its rows is (revocation marks every row, but a token rotated
+//! concurrently with a sign-out could leave its successor unmarked), both here and for access tokens
+//! ([`crate::store::rate_limit::hit_session`]).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -17,6 +22,8 @@ pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
 #[derive(Debug)]
 pub struct IssuedRefreshToken {
     pub token: String,
+    /// The session the token belongs to; access tokens issued with it carry it as `sid`.
+    pub family_id: Uuid,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -50,7 +57,11 @@ async fn insert(conn: &mut PgConnection, user_id: Uuid, family_id: Uuid) -> Resu
     .bind(expires_at)
     .execute(conn)
     .await?;
-    Ok(IssuedRefreshToken { token, expires_at })
+    Ok(IssuedRefreshToken {
+        token,
+        family_id,
+        expires_at,
+    })
 }
 
 /// Starts a new token family (at login or registration).
@@ -74,8 +85,10 @@ pub async fn rotate(db: &PgPool, token: &str) -> Result<Rotation, sqlx::Error> {
     let mut tx = db.begin().await?;
     let presented: Option<Presented> = sqlx::query_as(
         "SELECT id, user_id, family_id, expires_at <= now() AS expired,
-                rotated_at IS NOT NULL AS rotated, revoked_at IS NOT NULL AS revoked
-         FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+                rotated_at IS NOT NULL AS rotated,
+                EXISTS (SELECT 1 FROM refresh_tokens f
+                        WHERE f.family_id = t.family_id AND f.revoked_at IS NOT NULL) AS revoked
+         FROM refresh_tokens t WHERE token_hash = $1 FOR UPDATE",
     )
     .bind(digest(token))
     .fetch_optional(&mut *tx)
@@ -104,4 +117,31 @@ pub async fn rotate(db: &PgPool, token: &str) -> Result<Rotation, sqlx::Error> {
     };
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// Signs out: revokes every token of the session `family_id`, if it belongs to `user_id`. Returns whether the
+/// session exists for that user (already revoked counts as existing; revoking is idempotent).
+pub async fn revoke_family(db: &PgPool, user_id: Uuid, family_id: Uuid) -> Result<bool, sqlx::Error> {
+    let found: Option<bool> = sqlx::query_scalar(
+        "WITH revoked AS (
+             UPDATE refresh_tokens SET revoked_at = now()
+             WHERE family_id = $1 AND user_id = $2 AND revoked_at IS NULL
+             RETURNING 1
+         )
+         SELECT true FROM refresh_tokens WHERE family_id = $1 AND user_id = $2 LIMIT 1",
+    )
+    .bind(family_id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// The session (family) of the refresh token `token`, if the token exists and belongs to `user_id`.
+pub async fn family_of(db: &PgPool, user_id: Uuid, token: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2")
+        .bind(digest(token))
+        .bind(user_id)
+        .fetch_optional(db)
+        .await
 }
