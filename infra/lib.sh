@@ -70,8 +70,14 @@ start_postgres() {
     if [ ! -f "$data/PG_VERSION" ]; then
         as_pg "$PG_BIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
     fi
+    # GLUCOLENS_TEST_TIMESCALEDB=1 preloads TimescaleDB (where its package is installed), so the migrations create
+    # hypertables and every test runs on them; without it the schema is plain PostgreSQL, the default.
+    local preload=""
+    if [ "${GLUCOLENS_TEST_TIMESCALEDB:-0}" = 1 ]; then
+        preload="-c shared_preload_libraries=timescaledb"
+    fi
     as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$parent/postgres.log" -w -t 60 \
-        -o "-k $parent -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+        -o "-k $parent -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 $preload" \
         start >/dev/null
 }
 
@@ -103,4 +109,27 @@ export_local_env() {
     export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
     # Dummy credentials: the emulator accepts any; real deployments use the Lambda role instead.
     export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+    # Tests that must restart an emulator start their own from this binary (never the shared one).
+    export MOTO_SERVER="$TOOLS_VENV/bin/moto_server"
+}
+
+# fuzz_api WORK PG_PORT MOTO_PORT: a fresh database, `glucolens serve` on it, and schemathesis against the served
+# OpenAPI document (SCHEMATHESIS_SEED, MAX_EXAMPLES as infra/schemathesis.sh reads them). Sets SERVE_PID; the
+# caller's cleanup stops it.
+fuzz_api() {
+    local work=$1 pg_port=$2 moto_port=$3 database serve_port
+    database="schemathesis_$(date +%s)_$RANDOM"
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE DATABASE $database" postgres
+    export_local_env "$pg_port" "$moto_port" "$database"
+    serve_port=$(free_port)
+    cargo build --locked -p glucolens-cli
+    ./target/debug/glucolens migrate
+    RATE_LIMIT_PER_MINUTE=100000 AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE=100000 ./target/debug/glucolens serve --addr "127.0.0.1:$serve_port" >"$work/serve.log" 2>&1 &
+    SERVE_PID=$!
+    for _ in $(seq 1 150); do
+        python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$serve_port/api/v1/health')" 2>/dev/null && break
+        sleep 0.2
+    done
+    BASE_URL="http://127.0.0.1:$serve_port" PYTHON="$TOOLS_VENV/bin/python" REPORT_DIR="$work/schemathesis" \
+        bash infra/schemathesis.sh || { log "schemathesis failed; the server's log follows"; tail -n 50 "$work/serve.log" >&2; return 1; }
 }

@@ -1,20 +1,27 @@
--- TimescaleDB, only where the extension is available (managed Postgres in production). On plain PostgreSQL this
--- migration does nothing and the schema above is complete. Queries never depend on it: they use portable SQL
+-- TimescaleDB, only where the extension can actually be loaded (managed Postgres in production). On plain PostgreSQL
+-- this migration does nothing and the schema above is complete. Queries never depend on it: they use portable SQL
 -- (date_bin, not time_bucket), so both paths return the same answers.
--- Not exercised by the test suite (no TimescaleDB package exists for the test machines).
+-- "Can be loaded" means installed AND preloaded (shared_preload_libraries): CREATE EXTENSION fails on a server where
+-- the package is installed but not preloaded, and that must fall back to plain tables, not fail the migration.
+-- Exercised by the test suite when GLUCOLENS_TEST_TIMESCALEDB points it at such a server (see the README).
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') THEN
         RAISE NOTICE 'timescaledb not available: plain PostgreSQL tables';
         RETURN;
     END IF;
+    IF coalesce(current_setting('shared_preload_libraries', true), '') NOT LIKE '%timescaledb%' THEN
+        RAISE NOTICE 'timescaledb is installed but not in shared_preload_libraries: plain PostgreSQL tables';
+        RETURN;
+    END IF;
     CREATE EXTENSION IF NOT EXISTS timescaledb;
-    -- Primary keys include the time column, as hypertables require.
+    -- Primary keys include the time column, as hypertables require. Compression names every column of the natural
+    -- key (user_id, time, source), so idempotent re-sends into compressed chunks stay cheap and warning-free.
     PERFORM create_hypertable('glucose_readings', by_range('time', INTERVAL '7 days'), migrate_data => true);
     PERFORM create_hypertable('sleep_data', by_range('start_time', INTERVAL '30 days'), migrate_data => true);
     PERFORM create_hypertable('activities', by_range('start_time', INTERVAL '30 days'), migrate_data => true);
     PERFORM create_hypertable('meals', by_range('eaten_at', INTERVAL '30 days'), migrate_data => true);
-    EXECUTE 'ALTER TABLE glucose_readings SET (timescaledb.compress, timescaledb.compress_segmentby = ''user_id'', timescaledb.compress_orderby = ''time'')';
+    EXECUTE 'ALTER TABLE glucose_readings SET (timescaledb.compress, timescaledb.compress_segmentby = ''user_id'', timescaledb.compress_orderby = ''time, source'')';
     PERFORM add_compression_policy('glucose_readings', INTERVAL '30 days');
     EXECUTE $cagg$
         CREATE MATERIALIZED VIEW glucose_hourly WITH (timescaledb.continuous) AS
