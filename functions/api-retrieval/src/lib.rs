@@ -1,6 +1,5 @@
 //! The retrieval endpoint group: a user's readings, daily summary and dashboard, each read audited.
 
-mod local_days;
 mod metrics;
 mod readings;
 mod summaries;

@@ -1,12 +1,98 @@
-//! Consensus CGM metrics (Battelino et al. 2019) from a period's counts and sums, in the user's display unit.
-//! Percentages are of readings; GMI uses the mg/dL mean (Bergenstal 2018); CV = 100·SD/mean.
+//! Consensus CGM metrics (Battelino et al. 2019) of a period's local days, in the user's display unit. The days
+//! are counted as `glucolens_core::local_day` defines them (the daily aggregates' definition): readings once per
+//! 5-minute slot, nights to the evening they began. Percentages are of readings; GMI uses the mg/dL mean
+//! (Bergenstal 2018); CV = 100·SD/mean. Every statistic comes from `glucolens_analytics`.
 
-use chrono::{DateTime, Utc};
-use glucolens_analytics::metrics::stats::gmi_from_mean;
+use glucolens_analytics::metrics::stats::{gmi_from_mean, range_counts, summary_stats};
+use glucolens_core::aggregation::ComputedDay;
 use glucolens_core::domain::GlucoseUnit;
-use glucolens_core::store::dashboard::{GlucoseStats, LifestyleTotals, COVERAGE_SLOT_MINUTES};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// Glucose readings of a period, summarised in mg/dL. The five counts partition the readings at the consensus
+/// cut points (< 54, 54–69, 70–180, 181–250, > 250; 70 and 180 are in range, as in iglu and Tidepool).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct GlucoseStats {
+    /// Readings after deduplication: one per covered 5-minute slot.
+    pub readings: i64,
+    pub mean_mg_dl: Option<f64>,
+    /// Sample SD (n − 1); `None` below two readings.
+    pub sd_mg_dl: Option<f64>,
+    pub min_mg_dl: Option<f64>,
+    pub max_mg_dl: Option<f64>,
+    pub below_54: i64,
+    pub from_54_to_69: i64,
+    pub from_70_to_180: i64,
+    pub from_181_to_250: i64,
+    pub above_250: i64,
+}
+
+impl GlucoseStats {
+    /// The statistics of the days' deduplicated readings.
+    pub fn of<'a>(days: impl IntoIterator<Item = &'a ComputedDay>) -> Self {
+        let values: Vec<f64> = days
+            .into_iter()
+            .flat_map(|day| day.readings.iter().map(|&(_, v)| v))
+            .collect();
+        if values.is_empty() {
+            return Self::default();
+        }
+        let stats = summary_stats(&values);
+        let [below_54, from_54_to_69, from_70_to_180, from_181_to_250, above_250] =
+            range_counts(&values).map(|c| c as i64);
+        Self {
+            readings: values.len() as i64,
+            mean_mg_dl: Some(stats.mean),
+            sd_mg_dl: stats.sd.is_finite().then_some(stats.sd),
+            min_mg_dl: values.iter().copied().reduce(f64::min),
+            max_mg_dl: values.iter().copied().reduce(f64::max),
+            below_54,
+            from_54_to_69,
+            from_70_to_180,
+            from_181_to_250,
+            above_250,
+        }
+    }
+}
+
+/// Sleep, exercise and meals of a period's local days, with the number of days that have records, so callers can
+/// average per recorded day.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LifestyleTotals {
+    /// Minutes asleep in the nights of the period (each night belongs to the day of its evening; overlapping
+    /// records of one night count once).
+    pub sleep_minutes: f64,
+    /// Nights with sleep recorded.
+    pub sleep_days: i64,
+    pub exercise_minutes: i64,
+    pub activity_count: i64,
+    pub carbs_g: f64,
+    pub meal_count: i64,
+    /// Local days with at least one meal.
+    pub meal_days: i64,
+}
+
+impl LifestyleTotals {
+    /// The totals of the days, from the figures their daily aggregates hold.
+    pub fn of<'a>(days: impl IntoIterator<Item = &'a ComputedDay>) -> Self {
+        let mut totals = Self::default();
+        for day in days {
+            let aggregate = &day.aggregate;
+            if let Some(minutes) = aggregate.sleep_minutes {
+                totals.sleep_minutes += minutes;
+                totals.sleep_days += 1;
+            }
+            totals.exercise_minutes += aggregate.exercise_minutes.unwrap_or(0.0).round() as i64;
+            totals.activity_count += day.activity_count as i64;
+            if let Some(carbs) = aggregate.carbs_g {
+                totals.carbs_g += carbs;
+                totals.meal_days += 1;
+            }
+            totals.meal_count += i64::from(aggregate.meal_count.unwrap_or(0));
+        }
+        totals
+    }
+}
 
 /// Glucose metrics of one period. Glucose values are in the answer's `unit`; every metric is null when the
 /// period has no readings (SD and CV also with a single reading).
@@ -47,7 +133,8 @@ pub struct TimeInRanges {
 /// Sleep, exercise and carbohydrates of one local day.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
 pub struct DayLifestyle {
-    /// Minutes asleep in sessions ending this day (overlapping sessions counted once); null when none recorded.
+    /// Minutes asleep in the night that began this evening (overlapping records counted once, awake minutes
+    /// subtracted); null when none recorded.
     pub sleep_minutes: Option<f64>,
     /// Minutes of activities starting this day.
     pub exercise_minutes: i64,
@@ -60,7 +147,7 @@ pub struct DayLifestyle {
 /// Daily averages over a period; each is null when the period has no records of its kind.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
 pub struct LifestyleAverages {
-    /// Per night recorded (a night belongs to the day one wakes up).
+    /// Per night recorded (a night belongs to the day of its evening).
     pub sleep_minutes_per_day: Option<f64>,
     /// Per day of the period: a day without a workout is a day of zero exercise.
     pub exercise_minutes_per_day: Option<f64>,
@@ -97,19 +184,12 @@ fn glucose_decimals(unit: GlucoseUnit) -> i32 {
     }
 }
 
-/// 5-minute slots in `[start, end)`; partial slots count.
-pub fn expected_readings(start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
-    let seconds = (end - start).num_seconds().max(0);
-    let slot_seconds = COVERAGE_SLOT_MINUTES * 60;
-    (seconds + slot_seconds - 1) / slot_seconds
-}
-
 impl GlucoseMetrics {
     pub fn new(stats: &GlucoseStats, expected_readings: i64, unit: GlucoseUnit) -> Self {
         let glucose = |mg_dl: Option<f64>| mg_dl.map(|v| round(unit.from_mg_dl(v), glucose_decimals(unit)));
         let coverage_percent = if expected_readings > 0 {
             round(
-                (100.0 * stats.covered_slots as f64 / expected_readings as f64).min(100.0),
+                (100.0 * stats.readings as f64 / expected_readings as f64).min(100.0),
                 PERCENT_DECIMALS,
             )
         } else {
@@ -225,7 +305,6 @@ mod tests {
     fn stats() -> GlucoseStats {
         GlucoseStats {
             readings: 10,
-            covered_slots: 10,
             mean_mg_dl: Some(150.0),
             sd_mg_dl: Some(45.0),
             min_mg_dl: Some(50.0),
@@ -300,13 +379,5 @@ mod tests {
         assert_eq!(averages.sleep_minutes_per_day, Some(420.0));
         assert_eq!(averages.exercise_minutes_per_day, Some(10.0));
         assert_eq!(averages.carbs_g_per_day, Some(100.0));
-    }
-
-    #[test]
-    fn expected_readings_follow_the_period_length() {
-        let start: DateTime<Utc> = "2025-03-09T05:00:00Z".parse().unwrap();
-        assert_eq!(expected_readings(start, start + chrono::TimeDelta::hours(23)), 276);
-        assert_eq!(expected_readings(start, start + chrono::TimeDelta::minutes(7)), 2);
-        assert_eq!(expected_readings(start, start), 0);
     }
 }

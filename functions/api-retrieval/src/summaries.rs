@@ -1,18 +1,20 @@
 //! `GET /api/v1/glucose/daily-summary` and `GET /api/v1/dashboard/summary`: consensus metrics and lifestyle
-//! figures over the caller's local days, computed from the raw rows.
+//! figures over the caller's local days, each day computed exactly as the daily aggregation computes it
+//! (`glucolens_core::aggregation::compute_days`), so what a person sees is the day the analysis uses.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::State;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use glucolens_core::aggregation::{self, AggregationError, ComputedDay};
 use glucolens_core::domain::{FieldError, GlucoseUnit};
 use glucolens_core::http::{ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
-use glucolens_core::store::dashboard;
-use glucolens_core::store::readings_query::DisplaySettings;
+use glucolens_core::local_day::{expected_slots, today, LocalDays};
 use glucolens_core::AppState;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::local_days::{today, LocalDays};
-use crate::metrics::{expected_readings, DayLifestyle, GlucoseMetrics, LifestyleAverages, PeriodChange};
+use crate::metrics::{DayLifestyle, GlucoseMetrics, GlucoseStats, LifestyleAverages, LifestyleTotals, PeriodChange};
 use crate::ProblemResponses;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -109,20 +111,37 @@ fn parse_days(raw: Option<&str>) -> Result<u64, FieldError> {
         .ok_or_else(|| FieldError::new("days", "invalid_days", "`days` must be 7 or 30"))
 }
 
-/// Glucose metrics and lifestyle totals of `period`; coverage counts only its elapsed part.
-async fn period_figures(
+/// The local days of `periods`, computed live from the raw rows.
+async fn computed_days(
     state: &AppState,
     user: AuthUser,
-    settings: DisplaySettings,
+    periods: &[LocalDays],
+) -> Result<BTreeMap<NaiveDate, ComputedDay>, ApiError> {
+    let dates: BTreeSet<NaiveDate> = periods.iter().flat_map(|period| period.dates()).collect();
+    let mut conn = state.db.acquire().await?;
+    aggregation::compute_days(&mut conn, user.id, &dates)
+        .await
+        .map_err(|error| match error {
+            AggregationError::Database(e) => e.into(),
+            // The account was erased after its token was checked.
+            AggregationError::UnknownUser => ApiError::NotFound,
+            other => ApiError::internal(other),
+        })
+}
+
+/// Glucose metrics and lifestyle totals of `period`; coverage counts only its elapsed part.
+fn period_figures(
+    days: &BTreeMap<NaiveDate, ComputedDay>,
+    unit: GlucoseUnit,
     period: LocalDays,
     now: DateTime<Utc>,
-) -> Result<(GlucoseMetrics, dashboard::LifestyleTotals), ApiError> {
-    let (stats, lifestyle) = tokio::try_join!(
-        dashboard::glucose_stats(&state.db, user.id, period.start, period.end),
-        dashboard::lifestyle_totals(&state.db, user.id, settings.time_zone, period.start, period.end),
-    )?;
-    let expected = expected_readings(period.start, period.end.min(now));
-    Ok((GlucoseMetrics::new(&stats, expected, settings.unit), lifestyle))
+) -> (GlucoseMetrics, LifestyleTotals) {
+    let in_period = || days.range(period.first..=period.last).map(|(_, day)| day);
+    let expected = expected_slots(period.start, period.end.min(now));
+    (
+        GlucoseMetrics::new(&GlucoseStats::of(in_period()), expected, unit),
+        LifestyleTotals::of(in_period()),
+    )
 }
 
 /// Metrics for one local day of the caller.
@@ -146,7 +165,8 @@ pub async fn daily_summary(
     let now = Utc::now();
     let date = parse_date(params.date.as_deref(), today(tz, now)).map_err(ApiError::invalid)?;
     let day = LocalDays::day(tz, date);
-    let (glucose, lifestyle) = period_figures(&state, user, settings, day, now).await?;
+    let days = computed_days(&state, user, &[day]).await?;
+    let (glucose, lifestyle) = period_figures(&days, settings.unit, day, now);
     crate::audit_read(&state, user, &request_id, "glucose_daily_summary").await?;
     Ok(ApiJson(DailySummary {
         date,
@@ -181,10 +201,9 @@ pub async fn dashboard_summary(
     let now = Utc::now();
     let current = LocalDays::ending(tz, today(tz, now), days);
     let previous = current.previous(tz);
-    let ((glucose, lifestyle), (earlier_glucose, earlier_lifestyle)) = tokio::try_join!(
-        period_figures(&state, user, settings, current, now),
-        period_figures(&state, user, settings, previous, now),
-    )?;
+    let computed = computed_days(&state, user, &[previous, current]).await?;
+    let (glucose, lifestyle) = period_figures(&computed, settings.unit, current, now);
+    let (earlier_glucose, earlier_lifestyle) = period_figures(&computed, settings.unit, previous, now);
     let (lifestyle, earlier_lifestyle) = (
         LifestyleAverages::new(&lifestyle, current.day_count()),
         LifestyleAverages::new(&earlier_lifestyle, previous.day_count()),

@@ -372,8 +372,8 @@ async fn kolkata_local_day_bounds_glucose_sleep_exercise_and_meals(db: PgPool) {
         ],
     )
     .await;
-    // Two overlapping records of the same night (counted once: 22:30–06:30 local = 480 min), one nap ending the
-    // next local day.
+    // Two overlapping records of the night that began on the 14th (counted once: 22:30–06:30 local = 480 min, on
+    // the 14th, the day of its evening), and a 40-minute nap that began at 23:30 on the 15th.
     insert_sleep(&db, user, "2025-01-14T17:00:00Z", "2025-01-15T01:00:00Z", "watch").await;
     insert_sleep(&db, user, "2025-01-14T18:00:00Z", "2025-01-15T00:00:00Z", "phone").await;
     insert_sleep(&db, user, "2025-01-15T18:00:00Z", "2025-01-15T18:40:00Z", "watch").await;
@@ -399,10 +399,140 @@ async fn kolkata_local_day_bounds_glucose_sleep_exercise_and_meals(db: PgPool) {
         serde_json::json!({"very_low": 20.0, "low": 20.0, "in_range": 20.0, "high": 20.0, "very_high": 20.0})
     );
     let lifestyle = &body["lifestyle"];
-    assert_eq!(lifestyle["sleep_minutes"], 480.0);
+    assert_eq!(lifestyle["sleep_minutes"], 40.0);
     assert_eq!(lifestyle["exercise_minutes"], 30);
     assert_eq!(lifestyle["carbs_g"], 100.5);
     assert_eq!(lifestyle["meal_count"], 2);
+    let (_, before) = get(&state, &format!("{DAILY}?date=2025-01-14"), Some(user)).await;
+    assert_eq!(before["lifestyle"]["sleep_minutes"], 480.0, "{before}");
+}
+
+/// The one definition of a day: on New York's 23-hour spring-forward day, with a second sensor worn in the
+/// afternoon, Apple Health re-publishing some readings and a night across midnight recorded twice, the daily
+/// summary a person sees equals, field by field, the `daily_aggregates` row the analyses use.
+#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+async fn the_daily_summary_equals_the_daily_aggregate_on_a_dst_day_with_two_sensors(db: PgPool) {
+    let state = testing::state(db.clone()).await;
+    let user = testing::user(&db, "America/New_York").await;
+    // 2025-03-09 in New York: [05:00Z, next day 04:00Z), 23 hours.
+    let day_start = at("2025-03-09T05:00:00Z");
+    let mut readings = Vec::new();
+    for i in 0..276 {
+        let time = day_start + TimeDelta::minutes(5 * i);
+        // A full day from the main sensor, with a dip below 70 and a rise above 250.
+        let value = 140.0 + 90.0 * ((i as f64) / 20.0).sin() + if i % 50 == 0 { -80.0 } else { 0.0 };
+        readings.push((time, value.clamp(40.0, 400.0), "dexcom"));
+        // Apple Health re-publishes every fourth reading a second later, 10 mg/dL off: its copy must lose.
+        if i % 4 == 0 {
+            readings.push((
+                time + TimeDelta::seconds(1),
+                value.clamp(40.0, 400.0) + 10.0,
+                "apple_health",
+            ));
+        }
+    }
+    // A second sensor in the afternoon (13:00–17:00 local = 17:00Z–21:00Z), two minutes off the first, 40 higher.
+    for i in 0..48 {
+        let time = at("2025-03-09T17:02:00Z") + TimeDelta::minutes(5 * i);
+        readings.push((time, 180.0, "libre"));
+    }
+    // The neighbouring days' edges stay out.
+    readings.push((at("2025-03-09T04:55:00Z"), 400.0, "dexcom"));
+    readings.push((at("2025-03-10T04:00:00Z"), 400.0, "dexcom"));
+    insert_readings(&db, user, &readings).await;
+    // The night that began on the 8th (ends on the 9th) and the night that begins on the 9th, recorded by a watch
+    // and a phone; the watch notes 20 awake minutes.
+    let night = |start: &str, end: &str, source: &str, awake: Option<i32>| SleepRecord {
+        start_time: at(start),
+        end_time: at(end),
+        source: source.into(),
+        deep_minutes: Some(60),
+        light_minutes: None,
+        rem_minutes: Some(90),
+        awake_minutes: awake,
+        quality: Some(7),
+    };
+    let nights = [
+        night("2025-03-09T04:00:00Z", "2025-03-09T11:00:00Z", "watch", Some(10)),
+        night("2025-03-10T02:30:00Z", "2025-03-10T10:30:00Z", "watch", Some(20)),
+        night("2025-03-10T03:00:00Z", "2025-03-10T10:00:00Z", "phone", None),
+    ];
+    store::sleep::insert_batch(&db, user, &nights).await.unwrap();
+    insert_activity(&db, user, at("2025-03-09T22:00:00Z"), 45).await;
+    insert_meal(&db, user, at("2025-03-09T12:30:00Z"), 55.0).await;
+    insert_meal(&db, user, at("2025-03-10T03:30:00Z"), 20.0).await;
+
+    glucolens_core::aggregation::aggregate_user(&db, user, glucolens_core::aggregation::Mode::Full)
+        .await
+        .unwrap();
+    let row: (i32, i32, f64, f64, f64, f64, f64, f64, f64) = sqlx::query_as(
+        "SELECT reading_count, expected_readings, coverage_percent, mean_glucose, sd_glucose, cv_percent,
+                gmi_percent, min_glucose, max_glucose
+         FROM daily_aggregates WHERE user_id = $1 AND local_date = '2025-03-09'",
+    )
+    .bind(user)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let ranges: (f64, f64, f64, f64, f64) = sqlx::query_as(
+        "SELECT pct_below_54, pct_54_69, pct_70_180, pct_181_250, pct_above_250
+         FROM daily_aggregates WHERE user_id = $1 AND local_date = '2025-03-09'",
+    )
+    .bind(user)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let lifestyle: (f64, f64, f64, i32) = sqlx::query_as(
+        "SELECT sleep_minutes, exercise_minutes, carbs_g, meal_count
+         FROM daily_aggregates WHERE user_id = $1 AND local_date = '2025-03-09'",
+    )
+    .bind(user)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+
+    let (status, body) = get(&state, &format!("{DAILY}?date=2025-03-09"), Some(user)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["hours"], 23.0);
+    let round = |v: f64, d: i32| (v * 10f64.powi(d)).round() / 10f64.powi(d);
+    let glucose = &body["glucose"];
+    assert_eq!(
+        glucose["reading_count"], row.0,
+        "one reading per slot: the second sensor and the copies lose"
+    );
+    assert_eq!(row.0, 276);
+    assert_eq!(glucose["expected_readings"], row.1);
+    assert_eq!(glucose["coverage_percent"], round(row.2, 1));
+    assert_eq!(glucose["mean"], round(row.3, 1));
+    assert_eq!(glucose["sd"], round(row.4, 1));
+    assert_eq!(glucose["cv_percent"], round(row.5, 1));
+    assert_eq!(glucose["gmi_percent"], round(row.6, 2));
+    assert_eq!(glucose["min"], round(row.7, 1));
+    assert_eq!(glucose["max"], round(row.8, 1));
+    let tir = &glucose["time_in_ranges"];
+    assert_eq!(
+        [
+            &tir["very_low"],
+            &tir["low"],
+            &tir["in_range"],
+            &tir["high"],
+            &tir["very_high"]
+        ],
+        [ranges.0, ranges.1, ranges.2, ranges.3, ranges.4]
+            .map(|p| serde_json::json!(round(p, 1)))
+            .each_ref()
+    );
+    let day_life = &body["lifestyle"];
+    // The night that began on the 9th, counted once, awake minutes subtracted: 480 − 20.
+    assert_eq!(lifestyle.0, 460.0);
+    assert_eq!(day_life["sleep_minutes"], lifestyle.0);
+    assert_eq!(day_life["exercise_minutes"], lifestyle.1 as i64);
+    assert_eq!(day_life["carbs_g"], lifestyle.2);
+    assert_eq!(day_life["meal_count"], lifestyle.3);
+    assert_eq!(
+        lifestyle.3, 2,
+        "the meal at 03:30Z on the 10th is 23:30 on the 9th in New York"
+    );
 }
 
 #[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]

@@ -1,24 +1,13 @@
 //! Daily aggregation: one `daily_aggregates` row per user per *local* calendar day, computed from the raw tables.
 //!
-//! Conventions (each decided once, here):
-//! - **Days** are the user's local calendar days (`users.time_zone`, IANA, via chrono-tz). A day runs from local
-//!   midnight to the next local midnight, so DST days last 23 or 25 hours and expect 276 or 300 readings
-//!   (hours × 12) instead of 288. A midnight that does not exist (a DST jump at 00:00) starts at the first valid
-//!   instant after it.
-//! - **Duplicates**: readings are deduplicated per 5-minute slot (aligned to UTC 5-minute boundaries, which are
-//!   also local boundaries in every zone since all offsets are multiples of 5 minutes). When several sources land in
-//!   one slot, a device or CGM app's reading wins over a re-sent copy from a hub listed in [`HUB_SOURCES`]
-//!   (e.g. `apple_health`), then the lexically first source, then the earlier reading.
-//! - **Coverage** = slots with a reading / expected slots; **sufficient_data** = coverage ≥ 70 % (the consensus
-//!   minimum). Statistics are stored for every day with readings; analyses use only sufficient days.
+//! Days, duplicate readings, coverage, nights and overlapping sleep are counted as [`crate::local_day`] defines
+//! them — the one definition the daily summary and the dashboard also use, through [`compute_days`].
+//! - **sufficient_data** = coverage ≥ 70 % (the consensus minimum). Statistics are stored for every day with
+//!   readings; analyses use only sufficient days.
 //! - **Ranges** follow the consensus cut points with Tidepool's boundaries: < 54, 54–<70, 70–180 inclusive,
 //!   >180–250, > 250; the user's own target range is inclusive at both ends. GMI = 3.31 + 0.02392 × mean (mg/dL).
 //! - **Hypo events**: ≥ 3 consecutive readings (≥ 15 minutes, no gap over 10 minutes) below 70 mg/dL; an event ends
 //!   at the first reading at or above 70.
-//! - **Sleep** belongs to the day of the evening it began: a session starting between 06:00 local on day D and
-//!   06:00 on D+1 counts for D, so "sleep on D" → "glucose on D+1" is a lag of one day. Minutes asleep are the
-//!   session length minus its awake minutes.
-//! - **Activities and meals** belong to the local day they started / were eaten.
 //!
 //! Incremental runs recompute only the days in `dirty_days` (marked by ingestion, each with the day before it, whose
 //! night may have begun after midnight) and clear those marks in the same transaction; a full recompute covers every day with data. Both go through [`recompute_days`], so they produce the
@@ -31,7 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use glucolens_analytics::metrics;
 use serde::Serialize;
@@ -39,17 +28,13 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{rules, UserTimeZone};
+use crate::local_day::{
+    self, distinct_sessions, expected_readings, local_date, local_midnight, night_of, SLOT_MINUTES,
+};
 use crate::store::aggregates::{self, ActivityRow, MealRow, SleepRow, Window};
-
-/// Sources that re-publish other devices' readings; their copy loses to the original in the same slot.
-pub const HUB_SOURCES: &[&str] = &["apple_health", "health_connect", "google_fit", "nightscout"];
 
 /// Minimum share of expected readings for a day to count in statistics (consensus: 70 %).
 pub const SUFFICIENT_COVERAGE_PERCENT: f64 = 70.0;
-
-const SLOT_MINUTES: i64 = 5;
-/// Sleep starting before this local hour belongs to the previous day's night.
-const NIGHT_BOUNDARY_HOURS: i64 = 6;
 
 /// One stored day (the `daily_aggregates` columns other than the key's user and `computed_at`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -112,37 +97,6 @@ pub struct Report {
     pub days_recomputed: usize,
     pub rows_written: u64,
     pub rows_deleted: u64,
-}
-
-/// Local midnight of `date` as an instant (the first valid instant when midnight is skipped by DST).
-pub fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
-    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-    (0..=4)
-        .find_map(|quarter_hours| {
-            tz.from_local_datetime(&(midnight + Duration::minutes(15 * quarter_hours)))
-                .earliest()
-        })
-        .expect("no DST gap is longer than an hour")
-        .with_timezone(&Utc)
-}
-
-/// The UTC bounds `[start, end)` of a local day.
-pub fn local_day_bounds(tz: Tz, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
-    (local_midnight(tz, date), local_midnight(tz, date + Duration::days(1)))
-}
-
-/// Readings a complete day holds: 12 per hour of its (23-, 24- or 25-hour) length.
-pub fn expected_readings(tz: Tz, date: NaiveDate) -> i32 {
-    let (start, end) = local_day_bounds(tz, date);
-    ((end - start).num_minutes() / SLOT_MINUTES) as i32
-}
-
-fn local_date(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&tz).date_naive()
-}
-
-fn night_of(tz: Tz, sleep_start: DateTime<Utc>) -> NaiveDate {
-    (sleep_start.with_timezone(&tz).naive_local() - Duration::hours(NIGHT_BOUNDARY_HOURS)).date()
 }
 
 /// The accepted range as a half-open UTC window `[earliest, latest + 1 µs)`, when the clock reads `now`.
@@ -268,7 +222,9 @@ fn aggregate_day(tz: Tz, date: NaiveDate, target: (f64, f64), day: &DayInputs) -
     let count = day.readings.len() as i32;
     let coverage = (percent(count as usize, expected as usize)).min(100.0);
     let glucose = summarize_glucose(&day.readings, target);
-    let has_sleep = !day.sleep.is_empty();
+    // Overlapping records of one night (a watch and a phone) count once.
+    let sleep: Vec<&SleepRow> = distinct_sessions(&day.sleep);
+    let has_sleep = !sleep.is_empty();
     let has_activity = !day.activities.is_empty();
     let has_meals = !day.meals.is_empty();
     DailyAggregate {
@@ -294,15 +250,15 @@ fn aggregate_day(tz: Tz, date: NaiveDate, target: (f64, f64), day: &DayInputs) -
         pct_in_user_target: glucose.pct_in_target,
         hypo_events: glucose.hypo_events,
         sleep_minutes: has_sleep.then(|| {
-            day.sleep
+            sleep
                 .iter()
                 .map(|s| (s.end_time - s.start_time).num_minutes() as f64 - f64::from(s.awake_minutes.unwrap_or(0)))
                 .sum()
         }),
-        deep_sleep_minutes: sum_opt(&day.sleep, |s| s.deep_minutes.map(f64::from)),
-        rem_sleep_minutes: sum_opt(&day.sleep, |s| s.rem_minutes.map(f64::from)),
+        deep_sleep_minutes: sum_opt(&sleep, |s| s.deep_minutes.map(f64::from)),
+        rem_sleep_minutes: sum_opt(&sleep, |s| s.rem_minutes.map(f64::from)),
         sleep_quality: {
-            let scores: Vec<f64> = day.sleep.iter().filter_map(|s| s.quality.map(f64::from)).collect();
+            let scores: Vec<f64> = sleep.iter().filter_map(|s| s.quality.map(f64::from)).collect();
             (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
         },
         exercise_minutes: has_activity.then(|| day.activities.iter().map(|a| f64::from(a.duration_minutes)).sum()),
@@ -316,34 +272,38 @@ fn aggregate_day(tz: Tz, date: NaiveDate, target: (f64, f64), day: &DayInputs) -
     }
 }
 
-/// Recomputes `dates` (or, with `None`, every day with data or an existing row) for one user on `conn`.
-pub async fn recompute_days(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    dates: Option<&BTreeSet<NaiveDate>>,
-) -> Result<Report, AggregationError> {
+/// The user's zone and target range, as aggregation reads them.
+async fn settings(conn: &mut PgConnection, user_id: Uuid) -> Result<(Tz, (f64, f64)), AggregationError> {
     let settings = aggregates::user_settings(conn, user_id)
         .await?
         .ok_or(AggregationError::UnknownUser)?;
     let tz = UserTimeZone::parse(&settings.time_zone)
         .map_err(|_| AggregationError::InvalidTimeZone)?
         .tz();
-    let target = (settings.target_low_mg_dl, settings.target_high_mg_dl);
+    Ok((tz, (settings.target_low_mg_dl, settings.target_high_mg_dl)))
+}
+
+/// The raw rows of the local days in `dates` (every day with data when `None`), each assigned to its day. Rows
+/// outside the accepted range are ignored and counted; dates no accepted row can fall on are left out.
+async fn load_days(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    tz: Tz,
+    dates: Option<&BTreeSet<NaiveDate>>,
+) -> Result<(Option<BTreeSet<NaiveDate>>, BTreeMap<NaiveDate, DayInputs>), AggregationError> {
     // A day's rows can start up to a day outside its own bounds in UTC (sleep's night boundary, offsets up to ±14 h),
     // so the window is widened by a day on each side and rows are assigned to days below.
     let accepted = accepted_window(Utc::now());
     let (first_possible, last_possible) = possible_dates(Utc::now());
     let possible = |date: &NaiveDate| (first_possible..=last_possible).contains(date);
-    // Dates no accepted row can fall on are not computed (a full run deletes their leftover rows below).
     let dates: Option<BTreeSet<NaiveDate>> = dates.map(|set| set.iter().copied().filter(possible).collect());
-    let dates = dates.as_ref();
-    let window = match dates {
+    let window = match &dates {
         Some(set) => match (set.first(), set.last()) {
             (Some(&first), Some(&last)) => Some((
                 local_midnight(tz, first - Duration::days(1)),
                 local_midnight(tz, last + Duration::days(2)),
             )),
-            _ => return Ok(Report::default()),
+            _ => return Ok((dates, BTreeMap::new())),
         },
         None => None,
     };
@@ -354,7 +314,7 @@ pub async fn recompute_days(
     let window = within(window, accepted);
 
     let mut days: BTreeMap<NaiveDate, DayInputs> = BTreeMap::new();
-    for reading in aggregates::readings(conn, user_id, window, HUB_SOURCES).await? {
+    for reading in aggregates::readings(conn, user_id, window, local_day::HUB_SOURCES).await? {
         days.entry(local_date(tz, reading.0))
             .or_default()
             .readings
@@ -375,9 +335,57 @@ pub async fn recompute_days(
     for meal in aggregates::meals(conn, user_id, window).await? {
         days.entry(local_date(tz, meal.eaten_at)).or_default().meals.push(meal);
     }
+    Ok((dates, days))
+}
 
+/// One local day computed from its raw rows, for a caller that reads it live (the daily summary and the dashboard):
+/// the row the aggregation would store, and what a period's statistics need besides.
+#[derive(Debug, Clone)]
+pub struct ComputedDay {
+    pub aggregate: DailyAggregate,
+    /// The day's readings after deduplication (one per 5-minute slot), in time order, mg/dL.
+    pub readings: Vec<(DateTime<Utc>, f64)>,
+    pub activity_count: usize,
+}
+
+/// Computes the local days in `dates` exactly as the aggregation job would store them, without storing anything.
+/// Days without any record are absent from the answer.
+pub async fn compute_days(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    dates: &BTreeSet<NaiveDate>,
+) -> Result<BTreeMap<NaiveDate, ComputedDay>, AggregationError> {
+    let (tz, target) = settings(conn, user_id).await?;
+    let (dates, mut days) = load_days(conn, user_id, tz, Some(dates)).await?;
+    Ok(dates
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|date| {
+            let inputs = days.remove(&date)?;
+            let aggregate = aggregate_day(tz, date, target, &inputs);
+            Some((
+                date,
+                ComputedDay {
+                    aggregate,
+                    readings: inputs.readings,
+                    activity_count: inputs.activities.len(),
+                },
+            ))
+        })
+        .collect())
+}
+
+/// Recomputes `dates` (or, with `None`, every day with data or an existing row) for one user on `conn`.
+pub async fn recompute_days(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    dates: Option<&BTreeSet<NaiveDate>>,
+) -> Result<Report, AggregationError> {
+    let (tz, target) = settings(conn, user_id).await?;
+    let (dates, days) = load_days(conn, user_id, tz, dates).await?;
+    // Dates no accepted row can fall on are not computed (a full run deletes their leftover rows below).
     let targets: BTreeSet<NaiveDate> = match dates {
-        Some(set) => set.clone(),
+        Some(set) => set,
         None => {
             let mut all: BTreeSet<NaiveDate> = days.keys().copied().collect();
             all.extend(aggregates::existing_dates(conn, user_id).await?);
@@ -445,36 +453,6 @@ mod tests {
     }
 
     #[test]
-    fn dst_days_expect_23_and_25_hours_of_readings() {
-        let ny: Tz = "America/New_York".parse().unwrap();
-        assert_eq!(
-            expected_readings(ny, NaiveDate::from_ymd_opt(2026, 3, 8).unwrap()),
-            23 * 12
-        );
-        assert_eq!(
-            expected_readings(ny, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()),
-            25 * 12
-        );
-        assert_eq!(
-            expected_readings(ny, NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()),
-            288
-        );
-        let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
-        let (start, _) = local_day_bounds(kolkata, NaiveDate::from_ymd_opt(2026, 1, 10).unwrap());
-        assert_eq!(start.to_rfc3339(), "2026-01-09T18:30:00+00:00");
-    }
-
-    #[test]
-    fn a_midnight_skipped_by_dst_starts_the_day_at_the_first_valid_instant() {
-        // Santiago springs forward at 00:00 local: 2026-09-06 has no 00:00.
-        let santiago: Tz = "America/Santiago".parse().unwrap();
-        let date = NaiveDate::from_ymd_opt(2026, 9, 6).unwrap();
-        let start = local_midnight(santiago, date).with_timezone(&santiago);
-        assert_eq!(start.date_naive(), date);
-        assert_eq!(expected_readings(santiago, date), 23 * 12);
-    }
-
-    #[test]
     fn summary_uses_consensus_boundaries_and_sample_sd() {
         let values = [53.9, 54.0, 70.0, 180.0, 180.1, 250.0, 250.1, 100.0];
         let readings: Vec<_> = values.iter().enumerate().map(|(i, &v)| (at(5 * i as i64), v)).collect();
@@ -511,20 +489,5 @@ mod tests {
         // A gap over 10 minutes breaks the run.
         let gappy = trace(&[(0, 60.0), (5, 60.0), (30, 60.0)]);
         assert_eq!(count_hypo_events(&gappy), 0);
-    }
-
-    #[test]
-    fn sleep_belongs_to_the_evening_it_began() {
-        let paris: Tz = "Europe/Paris".parse().unwrap();
-        let local = |s: &str| {
-            paris
-                .from_local_datetime(&chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap())
-                .unwrap()
-                .with_timezone(&Utc)
-        };
-        let d = NaiveDate::from_ymd_opt(2026, 5, 4).unwrap();
-        assert_eq!(night_of(paris, local("2026-05-04 23:10")), d);
-        assert_eq!(night_of(paris, local("2026-05-05 01:30")), d);
-        assert_eq!(night_of(paris, local("2026-05-05 06:30")), d + Duration::days(1));
     }
 }

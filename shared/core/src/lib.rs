@@ -14,6 +14,7 @@ pub mod import_service;
 pub mod insights;
 pub mod jobs;
 pub mod lambda;
+pub mod local_day;
 pub mod passwords;
 pub mod queue;
 pub mod routes;

@@ -298,7 +298,7 @@ fn glucose_trace(
     let mut first_active = 0;
     for (day, offset) in day_offsets.iter().enumerate() {
         let date = start + Duration::days(day as i64);
-        let (day_start, day_end) = crate::aggregation::local_day_bounds(tz, date);
+        let (day_start, day_end) = crate::local_day::local_day_bounds(tz, date);
         // Sensor gaps: a short one on some days, a longer sensor change (2–6 h) on a few; a day keeps at least 75 %
         // of its readings, so every day counts for the analyses (the coverage flag is tested on its own).
         let gap = if rng.gen_bool(0.04) {

@@ -118,12 +118,10 @@ pub struct RangePercentages {
     pub above_250: f64,
 }
 
-/// The five consensus range percentages of the non-NaN readings.
-pub fn range_percentages(values: &[f64]) -> RangePercentages {
-    let mut c = [0usize; 5];
-    let mut n = 0usize;
+/// How many non-NaN readings fall in each of the five consensus ranges (the boundaries of [`RangePercentages`]).
+pub fn range_counts(values: &[f64]) -> [usize; 5] {
+    let mut counts = [0usize; 5];
     for &v in values.iter().filter(|v| !v.is_nan()) {
-        n += 1;
         let i = if v < 54.0 {
             0
         } else if v < 70.0 {
@@ -135,8 +133,15 @@ pub fn range_percentages(values: &[f64]) -> RangePercentages {
         } else {
             4
         };
-        c[i] += 1;
+        counts[i] += 1;
     }
+    counts
+}
+
+/// The five consensus range percentages of the non-NaN readings.
+pub fn range_percentages(values: &[f64]) -> RangePercentages {
+    let c = range_counts(values);
+    let n: usize = c.iter().sum();
     let p = |k: usize| if n == 0 { 0.0 } else { c[k] as f64 / n as f64 * 100.0 };
     RangePercentages {
         below_54: p(0),

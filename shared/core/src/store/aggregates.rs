@@ -138,16 +138,29 @@ pub async fn readings(
 pub struct SleepRow {
     pub start_time: DateTime<Utc>,
     pub end_time: DateTime<Utc>,
+    pub source: String,
     pub deep_minutes: Option<i32>,
     pub rem_minutes: Option<i32>,
     pub awake_minutes: Option<i32>,
     pub quality: Option<i16>,
 }
 
+impl crate::local_day::SleepSession for SleepRow {
+    fn start(&self) -> DateTime<Utc> {
+        self.start_time
+    }
+    fn end(&self) -> DateTime<Utc> {
+        self.end_time
+    }
+    fn source(&self) -> &str {
+        &self.source
+    }
+}
+
 pub async fn sleep(conn: &mut PgConnection, user_id: Uuid, window: Window) -> Result<Vec<SleepRow>, sqlx::Error> {
     let (from, to) = window.unzip();
     sqlx::query_as(
-        "SELECT start_time, end_time, deep_minutes, rem_minutes, awake_minutes, quality FROM sleep_data
+        "SELECT start_time, end_time, source, deep_minutes, rem_minutes, awake_minutes, quality FROM sleep_data
          WHERE user_id = $1 AND ($2::timestamptz IS NULL OR start_time >= $2)
            AND ($3::timestamptz IS NULL OR start_time < $3)",
     )

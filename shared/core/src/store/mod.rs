@@ -5,7 +5,6 @@ pub mod aggregates;
 pub mod audit;
 pub mod batch;
 pub mod correlations;
-pub mod dashboard;
 pub mod dirty_days;
 pub mod glucose;
 pub mod meals;
