@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use api_imports::UploadBucket;
 use glucolens_core::queue::AnalysisQueue;
 use glucolens_core::secrets;
+use glucolens_core::storage::UploadBucket;
 use secrecy::SecretString;
 
 /// How often the emulator is checked.

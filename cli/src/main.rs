@@ -9,6 +9,7 @@ mod analyze;
 mod emulator;
 mod import;
 mod job;
+mod openapi;
 mod sample_data;
 mod serve;
 mod template;
@@ -42,6 +43,8 @@ enum Command {
     Job(job::Args),
     /// Regenerate the API Gateway route events in template.yaml from the route table.
     Template(template::Args),
+    /// Regenerate the OpenAPI document the docs function serves (functions/api-docs/openapi.json).
+    Openapi(openapi::Args),
 }
 
 #[tokio::main]
@@ -52,6 +55,7 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate().await,
         Command::Serve(args) => serve::run(args).await,
         Command::Template(args) => template::run(&args),
+        Command::Openapi(args) => openapi::run(&args),
         Command::SampleData(args) => sample_data::run(args).await,
         Command::Job(args) => job::run(args).await,
         Command::Import(args) => import::run(args).await,

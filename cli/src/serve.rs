@@ -59,7 +59,7 @@ async fn emulator_resources(
         signing_key_id: config.signing_key_secret_id.clone(),
         signing_key,
         queue: state.queue.clone(),
-        bucket: api_imports::UploadBucket::from_env().await?,
+        bucket: glucolens_core::storage::UploadBucket::from_env().await?,
     })
 }
 

@@ -20,7 +20,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use glucolens_core::domain::{Email, FieldError, GlucoseUnit, Password, TargetRange, UserTimeZone};
 use glucolens_core::http::problem::Problem;
-use glucolens_core::http::{with_api_layers, ApiError, ApiJson, AuthUser, MAX_BODY_BYTES};
+use glucolens_core::http::{openapi, with_api_layers, ApiError, ApiJson, AuthUser, MAX_BODY_BYTES};
 use glucolens_core::passwords;
 use glucolens_core::store::rate_limit;
 use glucolens_core::store::refresh_tokens::{self, IssuedRefreshToken, Rotation};
@@ -55,6 +55,62 @@ pub fn router(state: AppState) -> Router {
     tags((name = "auth", description = "Accounts, sign-in and tokens"))
 )]
 struct AuthApi;
+
+glucolens_core::problem_responses! {
+    /// The problems of `POST /api/v1/auth/register`.
+    RegisterProblems = [
+        ("400", "The body is not JSON of this shape"),
+        ("409", "The email is already registered (`email_taken`)"),
+        openapi::PAYLOAD_TOO_LARGE,
+        ("422", "Invalid fields, each listed with a code"),
+        ("429", "Too many registration or sign-in attempts from this client; see `Retry-After`"),
+        openapi::UNAVAILABLE,
+    ];
+    /// The problems of `POST /api/v1/auth/login`.
+    LoginProblems = [
+        ("400", "The body is not JSON of this shape"),
+        ("401", "Wrong email or password (`invalid_credentials`)"),
+        openapi::PAYLOAD_TOO_LARGE,
+        ("429", "Too many attempts for this email, or from this client; see `Retry-After`"),
+        openapi::UNAVAILABLE,
+    ];
+    /// The problems of `POST /api/v1/auth/refresh`.
+    RefreshProblems = [
+        ("400", "The body is not JSON of this shape"),
+        (
+            "401",
+            "Unknown, expired or revoked token (`invalid_refresh_token`), or re-use of a spent one \
+             (`refresh_token_reused`)",
+        ),
+        openapi::PAYLOAD_TOO_LARGE,
+        openapi::UNAVAILABLE,
+    ];
+    /// The problems of `POST /api/v1/auth/logout`.
+    LogoutProblems = [
+        ("400", "A body was sent and is not JSON of this shape"),
+        ("401", "Missing, invalid or expired access token, or a session already ended"),
+        ("413", "The body is too large"),
+        openapi::RATE_LIMITED,
+        openapi::UNAVAILABLE,
+    ];
+    /// The problems of `GET /api/v1/auth/me` and `DELETE /api/v1/users/me`.
+    AccountProblems = [
+        openapi::UNAUTHORIZED,
+        ("404", "The account no longer exists"),
+        openapi::RATE_LIMITED,
+        openapi::UNAVAILABLE,
+    ];
+    /// The problems of `PATCH /api/v1/users/me`.
+    UpdateSettingsProblems = [
+        ("400", "The body is not JSON of this shape"),
+        openapi::UNAUTHORIZED,
+        ("404", "The account no longer exists"),
+        openapi::PAYLOAD_TOO_LARGE,
+        ("422", "Invalid fields, each listed with a code"),
+        openapi::RATE_LIMITED,
+        openapi::UNAVAILABLE,
+    ];
+}
 
 /// This function's part of the OpenAPI document (merged by the docs function).
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -216,11 +272,7 @@ const INVALID_CREDENTIALS: ApiError = ApiError::Unauthorized {
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "The account was created; it is signed in", body = SessionResponse),
-        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The email is already registered (`email_taken`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each listed with a code", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many registration or sign-in attempts from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        RegisterProblems,
     )
 )]
 async fn register(
@@ -290,10 +342,7 @@ fn seconds_to_next_minute() -> u64 {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = SessionResponse),
-        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Wrong email or password (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts for this email, or from this client; see `Retry-After`", body = Problem, content_type = "application/problem+json",
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        LoginProblems,
     )
 )]
 async fn login(
@@ -336,8 +385,7 @@ async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair; the presented refresh token is now spent", body = TokenPair),
-        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Unknown, expired or revoked token (`invalid_refresh_token`), or re-use of a spent one (`refresh_token_reused`)", body = Problem, content_type = "application/problem+json"),
+        RefreshProblems,
     )
 )]
 async fn refresh(
@@ -369,10 +417,7 @@ async fn refresh(
     request_body(content = Option<LogoutRequest>, description = "Optional; an empty body ends the bearer token's session only", content_type = "application/json"),
     responses(
         (status = 204, description = "Signed out: the session's refresh and access tokens no longer work"),
-        (status = 400, description = "A body was sent and is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token, or a session already ended", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over the per-user rate limit; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        LogoutProblems,
     )
 )]
 async fn logout(
@@ -412,8 +457,7 @@ async fn logout(
     get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's account", body = UserView),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over the per-user rate limit; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        AccountProblems,
     )
 )]
 async fn me(State(state): State<AppState>, caller: AuthUser) -> Result<ApiJson<UserView>, ApiError> {
@@ -429,10 +473,7 @@ async fn me(State(state): State<AppState>, caller: AuthUser) -> Result<ApiJson<U
     request_body = UpdateSettingsRequest,
     responses(
         (status = 200, description = "The account with its new settings", body = UserView),
-        (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each listed with a code", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over the per-user rate limit; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        UpdateSettingsProblems,
     )
 )]
 async fn update_me(
@@ -475,8 +516,7 @@ async fn update_me(
     delete, path = "/api/v1/users/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 204, description = "The account and every row of its data are gone; its tokens no longer work"),
-        (status = 401, description = "Missing, invalid or expired access token", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over the per-user rate limit; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        AccountProblems,
     )
 )]
 async fn delete_me(State(state): State<AppState>, caller: AuthUser) -> Result<StatusCode, ApiError> {

@@ -1,5 +1,6 @@
-//! The whole API's OpenAPI 3.1 document: this function's routes plus every API function's own part, with the
-//! bearer security scheme and the problem+json error schema shared by all.
+//! This function's part of the OpenAPI 3.1 document: the document's info, servers and default security, the meta
+//! routes, the bearer security scheme and the problem+json error schema shared by all. `glucolens openapi` merges
+//! it with every API function's own part into `openapi.json`, which this function serves.
 
 use glucolens_core::domain::FieldError;
 use glucolens_core::http::problem::Problem;
@@ -30,19 +31,7 @@ impl Modify for BearerScheme {
     }
 }
 
-/// The merged document of every API function.
+/// This function's part of the document; `glucolens openapi` merges every API function's part into it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let parts = [
-        api_auth::openapi(),
-        api_ingestion::openapi(),
-        api_retrieval::openapi(),
-        api_insights::openapi(),
-        api_tasks::openapi(),
-        api_nightscout::openapi(),
-        api_imports::openapi(),
-    ];
-    parts.into_iter().fold(DocsApi::openapi(), |mut document, part| {
-        document.merge(part);
-        document
-    })
+    DocsApi::openapi()
 }

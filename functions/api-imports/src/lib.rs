@@ -8,8 +8,6 @@
 //!
 //! Every import is all or nothing (a cut-off file writes nothing) and re-importing a file adds nothing.
 
-pub mod uploads;
-
 use std::io::Cursor;
 use std::sync::Arc;
 
@@ -20,8 +18,11 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use glucolens_core::domain::FieldError;
-use glucolens_core::http::{with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, Dependency, MAX_BODY_BYTES};
+use glucolens_core::http::{
+    openapi, with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, Dependency, MAX_BODY_BYTES,
+};
 use glucolens_core::import_service::{self, ImportReport};
+use glucolens_core::storage::{self, UploadBucket};
 use glucolens_core::store::imports::{self, Import, ImportStatus};
 use glucolens_core::AppState;
 use glucolens_importers::Format;
@@ -29,8 +30,6 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
-
-pub use uploads::UploadBucket;
 
 /// How long a presigned upload URL stays valid.
 const UPLOAD_URL_TTL_SECS: u64 = 15 * 60;
@@ -64,9 +63,46 @@ fn build(state: AppState, bucket: Bucket) -> Router {
 #[openapi(paths(import_file, create_upload, import_status))]
 struct ImportsApi;
 
-/// This function's part of the OpenAPI document (merged by the docs function).
+/// This function's part of the OpenAPI document (merged into the served one by `glucolens openapi`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ImportsApi::openapi()
+    let mut api = ImportsApi::openapi();
+    openapi::add_shared_components(&mut api);
+    api
+}
+
+glucolens_core::problem_responses! {
+    /// The problems of `POST /api/v1/imports`.
+    ImportFileProblems = [
+        ("400", "The request body could not be read (`unreadable_body`)"),
+        openapi::UNAUTHORIZED,
+        ("413", "Over 5 MB: use POST /api/v1/imports/uploads"),
+        (
+            "422",
+            "Unknown format, or a truncated/corrupt file (`corrupt_file`, with the line); nothing was written",
+        ),
+        ("429", "Rate limit exceeded; see `Retry-After`"),
+        openapi::UNAVAILABLE,
+    ];
+    /// The problems of `POST /api/v1/imports/uploads`.
+    CreateUploadProblems = [
+        openapi::MALFORMED_BODY,
+        openapi::UNAUTHORIZED,
+        openapi::PAYLOAD_TOO_LARGE,
+        ("422", "Unknown format"),
+        ("429", "Rate limit exceeded; see `Retry-After`"),
+        (
+            "503",
+            "The import storage is unreachable (`storage_unavailable`), or the database is; retry after \
+             `Retry-After`",
+        ),
+    ];
+    /// The problems of `GET /api/v1/imports/{id}`.
+    ImportStatusProblems = [
+        openapi::UNAUTHORIZED,
+        ("404", "No such import for this user"),
+        ("429", "Rate limit exceeded; see `Retry-After`"),
+        openapi::UNAVAILABLE,
+    ];
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -90,10 +126,7 @@ pub struct ImportResult {
     responses(
         (status = 201, description = "Imported", body = ImportResult),
         (status = 200, description = "Everything in the file was already stored", body = ImportResult),
-        (status = 413, description = "Over 5 MB: use POST /api/v1/imports/uploads"),
-        (status = 401, description = "Missing, invalid or expired access token"),
-        (status = 422, description = "Unknown format, or a truncated/corrupt file (`corrupt_file`, with the line); nothing was written"),
-        (status = 429, description = "Rate limit exceeded; see `Retry-After`"),
+        ImportFileProblems,
     ),
     security(("bearer" = []))
 )]
@@ -177,10 +210,7 @@ pub struct UploadTicket {
     post, path = "/api/v1/imports/uploads", tag = "imports", request_body = UploadRequest,
     responses(
         (status = 201, description = "Upload URL issued", body = UploadTicket),
-        (status = 401, description = "Missing, invalid or expired access token"),
-        (status = 422, description = "Unknown format"),
-        (status = 429, description = "Rate limit exceeded; see `Retry-After`"),
-        (status = 503, description = "The import storage is unreachable (`storage_unavailable`); retry after `Retry-After`"),
+        CreateUploadProblems,
     ),
     security(("bearer" = []))
 )]
@@ -199,7 +229,7 @@ async fn create_upload(
     // A local emulator may have restarted empty since the bucket was first made: the upload must have somewhere to go.
     bucket.ensure_exists().await.map_err(storage_unavailable)?;
     let id = Uuid::new_v4();
-    let key = uploads::object_key(user.id, id);
+    let key = storage::object_key(user.id, id);
     let upload_url = bucket
         .presign_put(&key, UPLOAD_URL_TTL_SECS)
         .await
@@ -231,9 +261,7 @@ async fn create_upload(
     params(("id" = Uuid, Path, description = "The import's id")),
     responses(
         (status = 200, description = "The import", body = Import),
-        (status = 401, description = "Missing, invalid or expired access token"),
-        (status = 404, description = "No such import for this user"),
-        (status = 429, description = "Rate limit exceeded; see `Retry-After`"),
+        ImportStatusProblems,
     ),
     security(("bearer" = []))
 )]

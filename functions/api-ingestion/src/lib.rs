@@ -12,8 +12,6 @@
 
 mod write;
 
-use std::collections::BTreeMap;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
@@ -25,10 +23,10 @@ use glucolens_core::domain::ingest::{
 };
 use glucolens_core::domain::FieldError;
 use glucolens_core::http::{openapi, with_api_layers, ApiError, ApiJson, AuthUser};
+use glucolens_core::record_writer::Record;
 use glucolens_core::store::InsertCounts;
 use glucolens_core::AppState;
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::RefOr;
 use utoipa::{OpenApi, ToSchema};
 
 use write::Writer;
@@ -54,36 +52,27 @@ pub fn router(state: AppState) -> Router {
 )]
 struct IngestionApi;
 
-/// This function's part of the OpenAPI document (merged by the docs function).
+/// This function's part of the OpenAPI document (merged into the served one by `glucolens openapi`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut api = IngestionApi::openapi();
-    openapi::add_bearer_scheme(&mut api);
+    openapi::add_shared_components(&mut api);
     api
 }
 
-/// The problem responses every ingestion route can give, documented once.
-struct ProblemResponses;
-
-impl utoipa::IntoResponses for ProblemResponses {
-    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
-        openapi::problem_responses(&[
-            (
-                "400",
-                "The body is not JSON of the expected shape (`malformed_json`, `unsupported_media_type`)",
-            ),
-            ("401", "Missing, invalid or expired access token"),
-            (
-                "413",
-                "The body exceeds 5,000,000 bytes; split the upload (the message states the limit)",
-            ),
-            (
-                "422",
-                "Invalid items; `errors` lists every one (`field` such as `readings[3].value`, `index`, `code`, \
-                 `reason`), or `batch_too_large`. Nothing was written",
-            ),
-            ("429", "Rate limit exceeded; see `Retry-After`"),
-        ])
-    }
+glucolens_core::problem_responses! {
+    /// The problem responses every ingestion route can give, documented once.
+    ProblemResponses = [
+        openapi::MALFORMED_BODY,
+        openapi::UNAUTHORIZED,
+        openapi::PAYLOAD_TOO_LARGE,
+        (
+            "422",
+            "Invalid items; `errors` lists every one (`field` such as `readings[3].value`, `index`, `code`, \
+             `reason`), or `batch_too_large`. Nothing was written",
+        ),
+        ("429", "Rate limit exceeded; see `Retry-After`"),
+        openapi::UNAVAILABLE,
+    ]
 }
 
 /// Many glucose readings at once: up to 50,000 (90 days of 5-minute data is 25,920).
@@ -146,7 +135,7 @@ fn context(default_source: &'static str) -> Context {
 }
 
 /// Writes records of one kind for the caller.
-async fn store<K: write::Kind>(state: &AppState, user: AuthUser, records: &[K]) -> Result<InsertCounts, ApiError> {
+async fn store<K: Record>(state: &AppState, user: AuthUser, records: &[K]) -> Result<InsertCounts, ApiError> {
     let mut writer = Writer::begin(state, user).await?;
     let counts = writer.add(records).await?;
     writer.commit().await?;
@@ -157,7 +146,7 @@ async fn store<K: write::Kind>(state: &AppState, user: AuthUser, records: &[K]) 
 async fn ingest_one<I>(state: &AppState, user: AuthUser, input: I) -> Result<Stored, ApiError>
 where
     I: Validate,
-    I::Record: write::Kind,
+    I::Record: Record,
 {
     let record = validate_one(input, context(API_SOURCE)).map_err(ApiError::Validation)?;
     store(state, user, std::slice::from_ref(&record)).await.map(stored)

@@ -8,8 +8,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use glucolens_core::domain::{FieldError, GlucoseUnit};
-use glucolens_core::http::problem::Problem;
-use glucolens_core::http::{with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
+use glucolens_core::http::audit::audit_read;
+use glucolens_core::http::{openapi, with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
 use glucolens_core::insights::correlations::{Confidence, REQUIRED_DAYS};
 use glucolens_core::insights::recommendations::{self, CorrelationFinding, Evidence, Recommendation};
 use glucolens_core::insights::variables::VARIABLES;
@@ -17,7 +17,7 @@ use glucolens_core::jobs;
 use glucolens_core::store::correlations::{self, CorrelationFilter, CorrelationRun};
 use glucolens_core::store::patterns::{self, Pattern, PatternKind};
 use glucolens_core::store::tasks::{Task, TaskKind, TaskStatus};
-use glucolens_core::store::{audit, users};
+use glucolens_core::store::users;
 use glucolens_core::AppState;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -37,15 +37,48 @@ pub fn router(state: AppState) -> Router {
     paths(list_correlations, list_patterns, list_recommendations, trigger_analysis),
     components(schemas(
         CorrelationsResponse, AnalysisStatus, CorrelationFinding, Confidence, PatternsResponse, Pattern, PatternKind,
-        RecommendationsResponse, Recommendation, Evidence, Task, TaskKind, TaskStatus, Problem
+        RecommendationsResponse, Recommendation, Evidence, Task, TaskKind, TaskStatus
     )),
     tags((name = "insights", description = "Correlations, patterns and recommendations from the caller's own data"))
 )]
 struct InsightsApi;
 
-/// This function's part of the OpenAPI document (merged by the docs function).
+/// This function's part of the OpenAPI document (merged into the served one by `glucolens openapi`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    InsightsApi::openapi()
+    let mut api = InsightsApi::openapi();
+    openapi::add_shared_components(&mut api);
+    api
+}
+
+glucolens_core::problem_responses! {
+    /// The problems of `GET /api/v1/insights/correlations`.
+    CorrelationsProblems = [
+        openapi::UNAUTHORIZED,
+        ("404", "The caller's account no longer exists"),
+        ("422", "Invalid factor, min_confidence or limit; `errors` lists each one"),
+        openapi::RATE_LIMITED,
+        openapi::UNAVAILABLE,
+    ];
+    /// The problems of `GET /api/v1/insights/patterns`.
+    PatternsProblems = [
+        openapi::UNAUTHORIZED,
+        ("422", "Unknown kind"),
+        openapi::RATE_LIMITED,
+        openapi::UNAVAILABLE,
+    ];
+    /// The problems of `GET /api/v1/insights/recommendations`.
+    RecommendationsProblems = [
+        openapi::UNAUTHORIZED,
+        ("404", "The caller's account no longer exists"),
+        openapi::RATE_LIMITED,
+        openapi::UNAVAILABLE,
+    ];
+    /// The problems of `POST /api/v1/insights/trigger-analysis`.
+    TriggerProblems = [
+        openapi::UNAUTHORIZED,
+        openapi::RATE_LIMITED,
+        ("503", "The queue or database is unavailable; retry after `Retry-After`"),
+    ];
 }
 
 const DEFAULT_LIMIT: i64 = 20;
@@ -212,12 +245,6 @@ async fn display_unit(state: &AppState, user: AuthUser) -> Result<GlucoseUnit, A
         .display_unit())
 }
 
-/// Records the read of `resource` before its data leaves the service: a read that cannot be audited fails.
-async fn audit_read(state: &AppState, user: AuthUser, request_id: &RequestId, resource: &str) -> Result<(), ApiError> {
-    audit::record(&state.db, user.id, "read", resource, &request_id.0).await?;
-    Ok(())
-}
-
 /// Only links into a glucose outcome are findings for people; the others stay stored as context.
 fn glucose_effects() -> Vec<&'static str> {
     VARIABLES.iter().filter(|v| v.is_glucose()).map(|v| v.column).collect()
@@ -249,8 +276,7 @@ async fn findings(
     params(CorrelationsQuery),
     responses(
         (status = 200, description = "The analysis state and its findings (PCMCI links into a glucose outcome); `not_enough_data` says how many more days are needed", body = CorrelationsResponse),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid factor, min_confidence or limit", body = Problem, content_type = "application/problem+json"),
+        CorrelationsProblems,
     )
 )]
 async fn list_correlations(
@@ -284,8 +310,7 @@ struct PatternsQuery {
     params(PatternsQuery),
     responses(
         (status = 200, description = "Recurring glucose shapes with example dates, unusual days and association rules with their thresholds", body = PatternsResponse),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown kind", body = Problem, content_type = "application/problem+json"),
+        PatternsProblems,
     )
 )]
 async fn list_patterns(
@@ -321,7 +346,7 @@ struct RecommendationsResponse {
     get, path = "/api/v1/insights/recommendations", tag = "insights",
     responses(
         (status = 200, description = "Ranked, non-prescriptive recommendations, each with the finding it rests on (id, n, q, confidence, effect size in the caller's display unit)", body = RecommendationsResponse),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        RecommendationsProblems,
     )
 )]
 async fn list_recommendations(
@@ -350,8 +375,7 @@ async fn list_recommendations(
     post, path = "/api/v1/insights/trigger-analysis", tag = "insights",
     responses(
         (status = 202, description = "A full analysis (aggregation, correlations, patterns) is queued, or the pending one is returned", body = Task),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The queue or database is unavailable; retry", body = Problem, content_type = "application/problem+json"),
+        TriggerProblems,
     )
 )]
 async fn trigger_analysis(

@@ -6,8 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use glucolens_core::http::problem::Problem;
-use glucolens_core::http::{with_api_layers, ApiError, ApiJson, AuthUser};
+use glucolens_core::http::{openapi, with_api_layers, ApiError, ApiJson, AuthUser};
 use glucolens_core::jobs;
 use glucolens_core::store::tasks::{self, Task, TaskKind, TaskStatus};
 use glucolens_core::AppState;
@@ -26,14 +25,32 @@ pub fn router(state: AppState) -> Router {
 #[derive(OpenApi)]
 #[openapi(
     paths(aggregate_daily, discover_patterns, status),
-    components(schemas(Task, TaskKind, TaskStatus, Problem)),
+    components(schemas(Task, TaskKind, TaskStatus)),
     tags((name = "tasks", description = "On-demand background work and its status"))
 )]
 struct TasksApi;
 
-/// This function's part of the OpenAPI document (merged by the docs function).
+/// This function's part of the OpenAPI document (merged into the served one by `glucolens openapi`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    TasksApi::openapi()
+    let mut api = TasksApi::openapi();
+    openapi::add_shared_components(&mut api);
+    api
+}
+
+glucolens_core::problem_responses! {
+    /// The problems of starting a task.
+    StartProblems = [
+        openapi::UNAUTHORIZED,
+        openapi::RATE_LIMITED,
+        ("503", "The queue or database is unavailable; retry after `Retry-After`"),
+    ];
+    /// The problems of reading a task's status.
+    StatusProblems = [
+        openapi::UNAUTHORIZED,
+        ("404", "No such task for the caller"),
+        openapi::RATE_LIMITED,
+        openapi::UNAVAILABLE,
+    ];
 }
 
 async fn start(state: &AppState, user: AuthUser, kind: TaskKind) -> Result<(StatusCode, ApiJson<Task>), ApiError> {
@@ -45,8 +62,7 @@ async fn start(state: &AppState, user: AuthUser, kind: TaskKind) -> Result<(Stat
     post, path = "/api/v1/tasks/aggregate-daily", tag = "tasks",
     responses(
         (status = 202, description = "Aggregation of the caller's changed days is queued (or already pending: that task is returned)", body = Task),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The queue or database is unavailable; retry", body = Problem, content_type = "application/problem+json"),
+        StartProblems,
     )
 )]
 async fn aggregate_daily(
@@ -60,8 +76,7 @@ async fn aggregate_daily(
     post, path = "/api/v1/tasks/discover-patterns", tag = "tasks",
     responses(
         (status = 202, description = "Pattern discovery (after aggregation) is queued (or already pending: that task is returned)", body = Task),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The queue or database is unavailable; retry", body = Problem, content_type = "application/problem+json"),
+        StartProblems,
     )
 )]
 async fn discover_patterns(
@@ -76,8 +91,7 @@ async fn discover_patterns(
     params(("task_id" = Uuid, Path, description = "The id returned when the task was started")),
     responses(
         (status = 200, description = "The task: queued, running, succeeded or failed, with progress and timestamps", body = Task),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such task for the caller", body = Problem, content_type = "application/problem+json"),
+        StatusProblems,
     )
 )]
 async fn status(

@@ -3,9 +3,9 @@
 //! event), streams the object through the shared import service and deletes it. A file that cannot be imported
 //! marks its import failed with the reason; only infrastructure errors fail the invocation (so Lambda retries).
 
-use api_imports::UploadBucket;
 use aws_lambda_events::event::s3::S3Event;
 use glucolens_core::import_service::{self, ImportError};
+use glucolens_core::storage::{UploadBucket, UploadError};
 use glucolens_core::store::imports;
 use glucolens_importers::{Format, ParseError};
 use sqlx::PgPool;
@@ -15,7 +15,7 @@ pub enum WorkerError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
-    Upload(#[from] api_imports::uploads::UploadError),
+    Upload(#[from] UploadError),
 }
 
 /// The reason an import shows when its uploaded object could not be read.
@@ -68,9 +68,7 @@ async fn import_object(db: &PgPool, bucket: &UploadBucket, key: &str) -> Result<
             tracing::info!(import = %import.id, imported = report.imported, already_present = report.already_present, "import finished");
             Ok(Outcome::Imported)
         }
-        Err(ImportError::Parse(ParseError::Io(error))) => Err(WorkerError::Upload(
-            api_imports::uploads::UploadError::S3(error.to_string()),
-        )),
+        Err(ImportError::Parse(ParseError::Io(error))) => Err(WorkerError::Upload(UploadError::S3(error.to_string()))),
         Err(ImportError::Database(error)) => Err(error.into()),
         Err(error) => {
             tracing::info!(import = %import.id, reason = %error, "import failed");

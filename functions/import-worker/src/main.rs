@@ -5,7 +5,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 async fn main() -> Result<(), lambda_runtime::Error> {
     glucolens_core::telemetry::init();
     let state = glucolens_core::AppState::from_env().await?;
-    let bucket = api_imports::UploadBucket::from_env().await?;
+    let bucket = glucolens_core::storage::UploadBucket::from_env().await?;
     let (db, bucket) = (&state.db, &bucket);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| async move {
         import_worker::handle(db, bucket, event.payload)

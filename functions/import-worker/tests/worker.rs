@@ -1,8 +1,8 @@
 //! The large-file path end to end against moto S3 and a fresh database: presigned upload URL from the API, a real
 //! HTTP PUT to it, the S3 event (events/import-worker-s3-put.json) to the worker, rows in the database.
 
-use api_imports::UploadBucket;
 use aws_lambda_events::event::s3::S3Event;
+use glucolens_core::storage::UploadBucket;
 use glucolens_core::testing;
 use glucolens_core::AppState;
 use http_body_util::BodyExt;
@@ -149,7 +149,7 @@ async fn a_cut_off_upload_fails_its_import_and_writes_nothing(db: PgPool) {
 #[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
 async fn without_a_configured_bucket_the_emulator_bucket_is_created_and_used(db: PgPool) {
     assert!(
-        std::env::var(api_imports::uploads::BUCKET_ENV).is_err(),
+        std::env::var(glucolens_core::storage::BUCKET_ENV).is_err(),
         "the test command sets no bucket"
     );
     let state = testing::state(db.clone()).await;
@@ -167,7 +167,7 @@ async fn without_a_configured_bucket_the_emulator_bucket_is_created_and_used(db:
     assert_eq!(put(ticket["upload_url"].as_str().unwrap(), CLARITY).await, 200);
 
     let local = UploadBucket::from_env().await.unwrap();
-    assert_eq!(local.name(), api_imports::uploads::LOCAL_BUCKET);
+    assert_eq!(local.name(), glucolens_core::storage::LOCAL_BUCKET);
     let key = format!("imports/{user}/{}", ticket["id"].as_str().unwrap());
     let outcomes = import_worker::handle(&db, &local, s3_event(&local, &key))
         .await

@@ -13,7 +13,6 @@
 
 use std::io::BufRead;
 
-use chrono::Duration;
 use glucolens_importers::{Context, Findings, Format, ParseError, Record, Tally};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
@@ -22,7 +21,8 @@ use uuid::Uuid;
 use crate::domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepRecord};
 use crate::domain::{rules, FieldError, GlucoseUnit, MgDl};
 use crate::http::ApiError;
-use crate::store::{activities, dirty_days, glucose, imports, meals, sleep, InsertCounts};
+use crate::record_writer::RecordWriter;
+use crate::store::{dirty_days, imports, InsertCounts};
 
 /// Records per database round trip.
 const BATCH: usize = 5_000;
@@ -154,9 +154,10 @@ pub async fn run<R: BufRead + Send + 'static>(
 
     let mut tx = db.begin().await?;
     let mut counts = Counts::default();
+    let mut writer = RecordWriter::new(user_id, zone);
     let mut written = Ok(());
     while let Some(batch) = batches.recv().await {
-        written = counts.write(&mut tx, user_id, zone, batch).await;
+        written = counts.write(&mut tx, &mut writer, batch).await;
         if written.is_err() {
             break;
         }
@@ -186,41 +187,19 @@ impl Counts {
     async fn write(
         &mut self,
         tx: &mut PgConnection,
-        user_id: Uuid,
-        zone: crate::domain::UserTimeZone,
+        writer: &mut RecordWriter,
         batch: Vec<Record>,
     ) -> Result<(), ImportError> {
         let mut kinds = Kinds::default();
         for record in batch {
             kinds.push(record)?;
         }
-        let mut touched = Vec::new();
-        let glucose = glucose::insert_batch(&mut *tx, user_id, &kinds.glucose).await?;
-        if glucose.inserted > 0 {
-            touched.extend(kinds.glucose.iter().map(|r| r.time));
-        }
-        let sleep = sleep::insert_batch(&mut *tx, user_id, &kinds.sleep).await?;
-        if sleep.inserted > 0 {
-            touched.extend(kinds.sleep.iter().flat_map(|r| [r.start_time, r.end_time]));
-        }
-        let activities = activities::insert_batch(&mut *tx, user_id, &kinds.activities).await?;
-        if activities.inserted > 0 {
-            touched.extend(kinds.activities.iter().flat_map(|r| {
-                [
-                    r.start_time,
-                    r.start_time + Duration::minutes(i64::from(r.duration_minutes)),
-                ]
-            }));
-        }
-        let meals = meals::insert_batch(&mut *tx, user_id, &kinds.meals).await?;
-        if meals.inserted > 0 {
-            touched.extend(kinds.meals.iter().map(|r| r.eaten_at));
-        }
-        dirty_days::mark(&mut *tx, user_id, zone, &touched).await?;
-        self.glucose = self.glucose + glucose;
-        self.sleep = self.sleep + sleep;
-        self.activities = self.activities + activities;
-        self.meals = self.meals + meals;
+        self.glucose = self.glucose + writer.insert(&mut *tx, &kinds.glucose).await?;
+        self.sleep = self.sleep + writer.insert(&mut *tx, &kinds.sleep).await?;
+        self.activities = self.activities + writer.insert(&mut *tx, &kinds.activities).await?;
+        self.meals = self.meals + writer.insert(&mut *tx, &kinds.meals).await?;
+        // Per batch, so the instants held stay bounded by the batch size.
+        writer.mark_dirty(tx).await?;
         Ok(())
     }
 
@@ -305,10 +284,11 @@ fn round_tenth(value: f64) -> f64 {
 
 /// The records of one Nightscout API request, stored like an import (one transaction, dirty days marked).
 pub async fn store_records(db: &PgPool, user_id: Uuid, records: Vec<Record>) -> Result<InsertCounts, ImportError> {
-    let zone = dirty_days::user_time_zone(db, user_id).await?;
     let mut tx = db.begin().await?;
     let mut counts = Counts::default();
-    counts.write(&mut tx, user_id, zone, records).await?;
+    counts
+        .write(&mut tx, &mut RecordWriter::for_user(user_id), records)
+        .await?;
     tx.commit().await?;
     Ok(counts.glucose + counts.sleep + counts.activities + counts.meals)
 }

@@ -17,10 +17,12 @@ pub mod lambda;
 pub mod local_day;
 pub mod passwords;
 pub mod queue;
+pub mod record_writer;
 pub mod routes;
 pub mod sample;
 pub mod secrets;
 pub mod state;
+pub mod storage;
 pub mod store;
 pub mod telemetry;
 // Always compiled (not behind a feature): a feature used only by dev-dependencies would make cargo rebuild

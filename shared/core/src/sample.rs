@@ -2,8 +2,8 @@
 //! analysis can be checked against a known truth.
 //!
 //! Generation is pure: [`generate_user`] turns (seed, user index, days) into records with a seeded RNG, the same
-//! input always giving the same records. [`write_user`] stores one user in one transaction through the ingestion
-//! store functions and marks the user's days dirty, as an upload would.
+//! input always giving the same records. [`write_user`] stores one user in one transaction through the one record
+//! writer ([`crate::record_writer`]), which marks the user's days dirty as an upload would.
 //!
 //! # The model (all times local to the user's zone)
 //!
@@ -42,7 +42,8 @@ use uuid::Uuid;
 
 use crate::domain::records::{ActivityRecord, GlucoseRecord, Intensity, MealRecord, MealType, SleepRecord};
 use crate::domain::{GlucoseUnit, MgDl, UserTimeZone};
-use crate::store::{self, InsertCounts};
+use crate::record_writer::RecordWriter;
+use crate::store::InsertCounts;
 
 /// Next-day mean glucose rise per hour of sleep under [`SLEEP_TARGET_HOURS`] (lag 1 day).
 pub const SLEEP_DEFICIT_MG_DL_PER_HOUR: f64 = 8.0;
@@ -379,22 +380,15 @@ pub async fn write_user(db: &PgPool, user: &SampleUser, password_hash: &str) -> 
     let Some(user_id) = user_id else {
         return Ok(None);
     };
+    let mut writer = RecordWriter::new(user_id, user.time_zone);
     let mut glucose = InsertCounts::default();
     for batch in user.glucose.chunks(GLUCOSE_BATCH) {
-        glucose = glucose + store::glucose::insert_batch(&mut *tx, user_id, batch).await?;
+        glucose = glucose + writer.insert(&mut tx, batch).await?;
     }
-    let records = store::sleep::insert_batch(&mut *tx, user_id, &user.sleep).await?
-        + store::activities::insert_batch(&mut *tx, user_id, &user.activities).await?
-        + store::meals::insert_batch(&mut *tx, user_id, &user.meals).await?;
-    let times: Vec<DateTime<Utc>> = user
-        .glucose
-        .iter()
-        .map(|r| r.time)
-        .chain(user.sleep.iter().map(|r| r.start_time))
-        .chain(user.activities.iter().map(|r| r.start_time))
-        .chain(user.meals.iter().map(|r| r.eaten_at))
-        .collect();
-    store::dirty_days::mark(&mut *tx, user_id, user.time_zone, &times).await?;
+    let records = writer.insert(&mut tx, &user.sleep).await?
+        + writer.insert(&mut tx, &user.activities).await?
+        + writer.insert(&mut tx, &user.meals).await?;
+    writer.mark_dirty(&mut tx).await?;
     tx.commit().await?;
     Ok(Some(Written { glucose, records }))
 }

@@ -1,6 +1,7 @@
 //! API plumbing shared by every HTTP function: one error type mapped once to RFC 9457 problem responses, the
 //! authenticated-user extractor (with the per-user rate limit), and size-limited JSON bodies.
 
+pub mod audit;
 pub mod auth;
 pub mod json;
 pub mod layers;

@@ -1,4 +1,5 @@
-//! The S3 bucket large files are uploaded to: presigned PUT URLs for clients, streamed reads for the import worker.
+//! The S3 bucket large import files are uploaded to: presigned PUT URLs for clients (api-imports), streamed reads
+//! and deletes for the import worker, creation against a local emulator (the CLI).
 //! Objects are keyed `imports/<user id>/<import id>`; the bucket's lifecycle rule expires them (the worker also
 //! deletes each object once imported).
 
