@@ -123,8 +123,9 @@ fuzz_api() {
     export_local_env "$pg_port" "$moto_port" "$database"
     serve_port=$(free_port)
     cargo build --locked -p glucolens-cli
-    ./target/debug/glucolens migrate
-    RATE_LIMIT_PER_MINUTE=100000 AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE=100000 ./target/debug/glucolens serve --addr "127.0.0.1:$serve_port" >"$work/serve.log" 2>&1 &
+    local glucolens="${CARGO_TARGET_DIR:-target}/debug/glucolens"
+    "$glucolens" migrate
+    RATE_LIMIT_PER_MINUTE=100000 AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE=100000 "$glucolens" serve --addr "127.0.0.1:$serve_port" >"$work/serve.log" 2>&1 &
     SERVE_PID=$!
     for _ in $(seq 1 150); do
         python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$serve_port/api/v1/health')" 2>/dev/null && break

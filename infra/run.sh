@@ -15,7 +15,7 @@ ensure_python_tools
 command -v cargo >/dev/null || { log "cargo is required (https://rustup.rs)"; exit 1; }
 log "building glucolens (first build takes several minutes)"
 cargo build --locked -p glucolens-cli
-GLUCOLENS="$GLUCOLENS_ROOT/target/debug/glucolens"
+GLUCOLENS="${CARGO_TARGET_DIR:-$GLUCOLENS_ROOT/target}/debug/glucolens"
 
 cleanup() {
     trap - EXIT INT TERM
