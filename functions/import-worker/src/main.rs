@@ -4,9 +4,10 @@ use lambda_runtime::{service_fn, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     glucolens_core::telemetry::init();
-    let state = glucolens_core::AppState::from_env().await?;
+    // Only the pool and the bucket: the worker verifies no tokens and sends no messages.
+    let db = glucolens_core::state::database_from_env().await?;
     let bucket = glucolens_core::storage::UploadBucket::from_env().await?;
-    let (db, bucket) = (&state.db, &bucket);
+    let (db, bucket) = (&db, &bucket);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| async move {
         import_worker::handle(db, bucket, event.payload)
             .await

@@ -39,14 +39,7 @@ impl AppState {
     }
 
     pub async fn from_config(config: &Config, aws: &SdkConfig) -> Result<Self, StartupError> {
-        let database_url = match &config.database {
-            SecretSource::Env(url) => url.clone(),
-            SecretSource::SecretsManager { secret_id } => {
-                let client = aws_sdk_secretsmanager::Client::new(aws);
-                database_url_from_secret(&secrets::read(&client, secret_id).await?, secret_id)?
-            }
-        };
-        let db = crate::db::connect(&database_url, config.db_max_connections, config.db_acquire_timeout).await?;
+        let db = database(config, aws).await?;
         Self::with_pool(db, config, aws).await
     }
 
@@ -64,7 +57,7 @@ impl AppState {
         } else {
             secrets::read(&secrets_client, &config.signing_key_secret_id).await?
         };
-        let queue = AnalysisQueue::resolve(aws_sdk_sqs::Client::new(aws), &config.analysis_queue, emulator).await?;
+        let queue = analysis_queue(config, aws).await?;
         Ok(Self {
             db,
             tokens: TokenKeys::new(&signing_key),
@@ -72,6 +65,39 @@ impl AppState {
             rate_limit_per_minute: config.rate_limit_per_minute,
         })
     }
+}
+
+/// The database pool alone, from the environment: for functions that verify no tokens and send no messages (the
+/// workers), so they neither need nor are granted the signing key or the queue.
+pub async fn database_from_env() -> Result<PgPool, StartupError> {
+    let config = Config::from_env()?;
+    let aws = aws_config::load_from_env().await;
+    database(&config, &aws).await
+}
+
+/// The pool and the analysis queue, from the environment: for the scheduled jobs, which fan out work but verify no
+/// tokens.
+pub async fn database_and_queue_from_env() -> Result<(PgPool, AnalysisQueue), StartupError> {
+    let config = Config::from_env()?;
+    let aws = aws_config::load_from_env().await;
+    Ok((database(&config, &aws).await?, analysis_queue(&config, &aws).await?))
+}
+
+async fn database(config: &Config, aws: &SdkConfig) -> Result<PgPool, StartupError> {
+    let database_url = match &config.database {
+        SecretSource::Env(url) => url.clone(),
+        SecretSource::SecretsManager { secret_id } => {
+            let client = aws_sdk_secretsmanager::Client::new(aws);
+            database_url_from_secret(&secrets::read(&client, secret_id).await?, secret_id)?
+        }
+    };
+    Ok(crate::db::connect(&database_url, config.db_max_connections, config.db_acquire_timeout).await?)
+}
+
+/// The analysis queue; against a local emulator it is created when missing.
+async fn analysis_queue(config: &Config, aws: &SdkConfig) -> Result<AnalysisQueue, StartupError> {
+    let emulator = config.aws_endpoint_url.is_some();
+    Ok(AnalysisQueue::resolve(aws_sdk_sqs::Client::new(aws), &config.analysis_queue, emulator).await?)
 }
 
 /// Accepts either a plain `postgres://` URL or the JSON document RDS-managed secrets hold
