@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
+use glucolens_core::domain::task::TaskKind;
 use glucolens_core::jobs;
-use glucolens_core::store::tasks::TaskKind;
 use glucolens_core::AppState;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -31,7 +31,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Job::DiscoverPatterns => TaskKind::DiscoverPatterns,
     };
     let started = Instant::now();
-    let report = jobs::fan_out(&state, kind).await?;
+    let report = jobs::fan_out(&state.db, &state.queue, kind).await?;
     println!(
         "{}: {} messages for {} users sent in {:.2} s",
         kind.as_str(),

@@ -3,12 +3,12 @@
 
 use analysis_worker::poll_once;
 use chrono::NaiveDate;
-use glucolens_core::store::tasks::TaskKind;
+use glucolens_core::domain::task::TaskKind;
 use glucolens_core::{jobs, sample, testing, AppState};
 use sqlx::PgPool;
 
 async fn run_job(state: &AppState, kind: TaskKind) {
-    let report = jobs::fan_out(state, kind).await.unwrap();
+    let report = jobs::fan_out(&state.db, &state.queue, kind).await.unwrap();
     assert_eq!(report.users, 1);
     loop {
         let outcome = poll_once(state, 0, Some(0)).await.unwrap();

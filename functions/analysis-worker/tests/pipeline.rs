@@ -3,9 +3,10 @@
 
 use analysis_worker::{poll_once, PollOutcome};
 use chrono::{TimeZone, Utc};
+use glucolens_core::domain::task::{TaskKind, TaskStatus};
 use glucolens_core::jobs::{self, JobMessage};
 use glucolens_core::queue::MAX_RECEIVES;
-use glucolens_core::store::tasks::{self, TaskKind, TaskStatus};
+use glucolens_core::store::tasks;
 use glucolens_core::{testing, AppState};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -48,7 +49,9 @@ async fn scheduled_fan_out_sends_one_message_per_user_and_the_worker_aggregates_
     ];
     let idle = testing::user(&db, "UTC").await;
 
-    let report = jobs::fan_out(&state, TaskKind::AggregateDaily).await.unwrap();
+    let report = jobs::fan_out(&state.db, &state.queue, TaskKind::AggregateDaily)
+        .await
+        .unwrap();
     assert_eq!(
         (report.users, report.messages_sent),
         (3, 3),
@@ -66,7 +69,9 @@ async fn scheduled_fan_out_sends_one_message_per_user_and_the_worker_aggregates_
     assert_eq!(dirty, 0);
 
     // The analysis jobs visit everyone.
-    let report = jobs::fan_out(&state, TaskKind::DiscoverPatterns).await.unwrap();
+    let report = jobs::fan_out(&state.db, &state.queue, TaskKind::DiscoverPatterns)
+        .await
+        .unwrap();
     assert_eq!(report.users, 4);
 }
 
@@ -153,12 +158,12 @@ async fn a_poison_message_fails_alone_and_ends_in_the_dead_letter_queue(db: PgPo
 async fn a_task_goes_from_queued_to_succeeded_and_a_second_trigger_returns_the_pending_one(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = user_with_two_days(&db, "UTC").await;
-    let task = jobs::enqueue_task(&state, user, TaskKind::AggregateDaily)
+    let task = jobs::enqueue_task(&state.db, &state.queue, user, TaskKind::AggregateDaily)
         .await
         .unwrap();
     assert_eq!((task.status, task.progress), (TaskStatus::Queued, 0));
     assert!(task.started_at.is_none());
-    let again = jobs::enqueue_task(&state, user, TaskKind::AggregateDaily)
+    let again = jobs::enqueue_task(&state.db, &state.queue, user, TaskKind::AggregateDaily)
         .await
         .unwrap();
     assert_eq!(again.id, task.id);
@@ -182,7 +187,7 @@ async fn a_task_goes_from_queued_to_succeeded_and_a_second_trigger_returns_the_p
     };
     jobs::process(&db, &message, 2).await.unwrap();
     assert_eq!(tasks::get(&db, user, task.id).await.unwrap().unwrap(), done);
-    let next = jobs::enqueue_task(&state, user, TaskKind::AggregateDaily)
+    let next = jobs::enqueue_task(&state.db, &state.queue, user, TaskKind::AggregateDaily)
         .await
         .unwrap();
     assert_ne!(next.id, task.id);
@@ -192,7 +197,7 @@ async fn a_task_goes_from_queued_to_succeeded_and_a_second_trigger_returns_the_p
 async fn a_task_fails_when_its_last_delivery_fails(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
-    let task = jobs::enqueue_task(&state, user, TaskKind::AggregateDaily)
+    let task = jobs::enqueue_task(&state.db, &state.queue, user, TaskKind::AggregateDaily)
         .await
         .unwrap();
     // Break the user's stored time zone so the aggregation rejects the data: not retryable, the task fails.

@@ -7,16 +7,19 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
+use glucolens_core::domain::finding::Confidence;
+use glucolens_core::domain::pattern::PatternKind;
+use glucolens_core::domain::task::{TaskKind, TaskStatus};
+use glucolens_core::domain::variables::VARIABLES;
 use glucolens_core::domain::{FieldError, GlucoseUnit};
 use glucolens_core::http::audit::audit_read;
 use glucolens_core::http::{openapi, with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
-use glucolens_core::insights::correlations::{Confidence, REQUIRED_DAYS};
+use glucolens_core::insights::correlations::REQUIRED_DAYS;
 use glucolens_core::insights::recommendations::{self, CorrelationFinding, Evidence, Recommendation};
-use glucolens_core::insights::variables::VARIABLES;
 use glucolens_core::jobs;
 use glucolens_core::store::correlations::{self, CorrelationFilter, CorrelationRun};
-use glucolens_core::store::patterns::{self, Pattern, PatternKind};
-use glucolens_core::store::tasks::{Task, TaskKind, TaskStatus};
+use glucolens_core::store::patterns::{self, Pattern};
+use glucolens_core::store::tasks::Task;
 use glucolens_core::store::users;
 use glucolens_core::AppState;
 use serde::{Deserialize, Serialize};
@@ -382,6 +385,6 @@ async fn trigger_analysis(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<(StatusCode, ApiJson<Task>), ApiError> {
-    let task = jobs::enqueue_task(&state, user.id, TaskKind::FullAnalysis).await?;
+    let task = jobs::enqueue_task(&state.db, &state.queue, user.id, TaskKind::FullAnalysis).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(task)))
 }

@@ -5,7 +5,7 @@
 
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use glucolens_core::store::tasks::TaskKind;
+use glucolens_core::domain::task::TaskKind;
 use glucolens_core::{jobs, sample, testing};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -79,7 +79,9 @@ async fn sample_user_through_fan_out_and_worker_yields_the_planted_effects(db: P
         .await
         .unwrap();
 
-    let fan_out = jobs::fan_out(&state, TaskKind::ComputeCorrelations).await.unwrap();
+    let fan_out = jobs::fan_out(&state.db, &state.queue, TaskKind::ComputeCorrelations)
+        .await
+        .unwrap();
     assert_eq!(fan_out.users, 1);
     assert_eq!(drain_queue(&state).await, 1);
 

@@ -6,9 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
+use glucolens_core::domain::task::{TaskKind, TaskStatus};
 use glucolens_core::http::{openapi, with_api_layers, ApiError, ApiJson, AuthUser};
 use glucolens_core::jobs;
-use glucolens_core::store::tasks::{self, Task, TaskKind, TaskStatus};
+use glucolens_core::store::tasks::{self, Task};
 use glucolens_core::AppState;
 use utoipa::OpenApi;
 use uuid::Uuid;
@@ -54,7 +55,7 @@ glucolens_core::problem_responses! {
 }
 
 async fn start(state: &AppState, user: AuthUser, kind: TaskKind) -> Result<(StatusCode, ApiJson<Task>), ApiError> {
-    let task = jobs::enqueue_task(state, user.id, kind).await?;
+    let task = jobs::enqueue_task(&state.db, &state.queue, user.id, kind).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(task)))
 }
 

@@ -2,7 +2,8 @@
 //! status visible only to the task's owner.
 
 use axum::http::StatusCode;
-use glucolens_core::store::tasks::{self, TaskStatus};
+use glucolens_core::domain::task::{TaskKind, TaskStatus};
+use glucolens_core::store::tasks;
 use glucolens_core::{jobs, testing, AppState};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -55,7 +56,7 @@ async fn status_follows_the_lifecycle_and_is_shown_only_to_its_owner(db: sqlx::P
     let state = testing::state(db.clone()).await;
     let owner = testing::user(&db, "UTC").await;
     let other = testing::user(&db, "UTC").await;
-    let task = jobs::enqueue_task(&state, owner, tasks::TaskKind::AggregateDaily)
+    let task = jobs::enqueue_task(&state.db, &state.queue, owner, TaskKind::AggregateDaily)
         .await
         .unwrap();
     let id = task.id.to_string();

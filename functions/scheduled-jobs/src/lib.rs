@@ -3,11 +3,12 @@
 //! message per user (`glucolens_core::jobs::fan_out`); the analysis worker does the work.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use glucolens_core::domain::task::TaskKind;
 use glucolens_core::jobs::{self, FanOutReport, JobError};
-use glucolens_core::store::tasks::TaskKind;
-use glucolens_core::AppState;
+use glucolens_core::queue::AnalysisQueue;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde::Serialize;
+use sqlx::PgPool;
 
 /// What a run returns (visible in `cargo lambda invoke` and the Lambda console).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -18,8 +19,8 @@ pub struct RunSummary {
 }
 
 /// One scheduled run of `kind`. The event's content is not needed: the schedule itself is the instruction.
-pub async fn handle(state: &AppState, kind: TaskKind) -> Result<RunSummary, JobError> {
-    let FanOutReport { users, messages_sent } = jobs::fan_out(state, kind).await?;
+pub async fn handle(db: &PgPool, queue: &AnalysisQueue, kind: TaskKind) -> Result<RunSummary, JobError> {
+    let FanOutReport { users, messages_sent } = jobs::fan_out(db, queue, kind).await?;
     Ok(RunSummary {
         job: kind.as_str(),
         users,
@@ -30,11 +31,12 @@ pub async fn handle(state: &AppState, kind: TaskKind) -> Result<RunSummary, JobE
 /// The Lambda entry point shared by the three binaries.
 pub async fn run(kind: TaskKind) -> Result<(), lambda_runtime::Error> {
     glucolens_core::telemetry::init();
-    let state = AppState::from_env().await?;
-    let state = &state;
+    // The pool and the queue only: a job verifies no tokens, so it neither needs nor may read the signing key.
+    let (db, queue) = glucolens_core::state::database_and_queue_from_env().await?;
+    let (db, queue) = (&db, &queue);
     lambda_runtime::run(service_fn(
         move |_event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
-            handle(state, kind).await.map_err(lambda_runtime::Error::from)
+            handle(db, queue, kind).await.map_err(lambda_runtime::Error::from)
         },
     ))
     .await

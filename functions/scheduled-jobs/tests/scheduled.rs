@@ -1,7 +1,7 @@
 //! Each scheduled job, driven by its EventBridge event from `events/`, fans out one message per user it concerns.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use glucolens_core::store::tasks::TaskKind;
+use glucolens_core::domain::task::TaskKind;
 use glucolens_core::testing;
 use scheduled_jobs::{handle, RunSummary};
 
@@ -31,7 +31,7 @@ async fn each_job_accepts_its_event_and_fans_out_per_user(db: sqlx::PgPool) {
     ] {
         let parsed: EventBridgeEvent<serde_json::Value> = serde_json::from_str(event).unwrap();
         assert_eq!(parsed.detail_type, "Scheduled Event");
-        let summary = handle(&state, kind).await.unwrap();
+        let summary = handle(&state.db, &state.queue, kind).await.unwrap();
         assert_eq!(
             summary,
             RunSummary {

@@ -23,10 +23,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use glucolens_analytics::metrics;
-use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::domain::aggregate::DailyAggregate;
 use crate::domain::{rules, UserTimeZone};
 use crate::local_day::{
     self, distinct_sessions, expected_readings, local_date, local_midnight, night_of, SLOT_MINUTES,
@@ -35,44 +35,6 @@ use crate::store::aggregates::{self, ActivityRow, MealRow, SleepRow, Window};
 
 /// Minimum share of expected readings for a day to count in statistics (consensus: 70 %).
 pub const SUFFICIENT_COVERAGE_PERCENT: f64 = 70.0;
-
-/// One stored day (the `daily_aggregates` columns other than the key's user and `computed_at`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DailyAggregate {
-    pub local_date: NaiveDate,
-    pub reading_count: i32,
-    pub expected_readings: i32,
-    pub coverage_percent: f64,
-    pub sufficient_data: bool,
-    pub mean_glucose: Option<f64>,
-    pub median_glucose: Option<f64>,
-    pub sd_glucose: Option<f64>,
-    pub cv_percent: Option<f64>,
-    pub gmi_percent: Option<f64>,
-    pub min_glucose: Option<f64>,
-    pub max_glucose: Option<f64>,
-    pub pct_below_54: Option<f64>,
-    pub pct_54_69: Option<f64>,
-    pub pct_70_180: Option<f64>,
-    pub pct_181_250: Option<f64>,
-    pub pct_above_250: Option<f64>,
-    pub pct_below_70: Option<f64>,
-    pub pct_above_180: Option<f64>,
-    pub pct_in_user_target: Option<f64>,
-    pub hypo_events: Option<i32>,
-    pub sleep_minutes: Option<f64>,
-    pub deep_sleep_minutes: Option<f64>,
-    pub rem_sleep_minutes: Option<f64>,
-    pub sleep_quality: Option<f64>,
-    pub exercise_minutes: Option<f64>,
-    pub active_calories: Option<f64>,
-    pub steps: Option<i32>,
-    pub carbs_g: Option<f64>,
-    pub calories: Option<f64>,
-    pub protein_g: Option<f64>,
-    pub fat_g: Option<f64>,
-    pub meal_count: Option<i32>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AggregationError {

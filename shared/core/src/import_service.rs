@@ -19,8 +19,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepRecord};
-use crate::domain::{rules, FieldError, GlucoseUnit, MgDl};
-use crate::http::ApiError;
+use crate::domain::{GlucoseUnit, MgDl};
 use crate::record_writer::RecordWriter;
 use crate::store::{dirty_days, imports, InsertCounts};
 
@@ -76,28 +75,6 @@ impl ImportError {
                 "the database was unavailable during the import; nothing was imported, try again".into()
             }
             ImportError::Invalid(_) => "an internal error stopped the import; nothing was imported".into(),
-        }
-    }
-}
-
-impl From<ImportError> for ApiError {
-    fn from(error: ImportError) -> Self {
-        match error {
-            ImportError::Parse(ParseError::Unrecognised { .. }) => {
-                ApiError::invalid(FieldError::new("file", "unrecognised_format", error.to_string()))
-            }
-            ImportError::Parse(ParseError::Corrupt { .. }) => {
-                ApiError::invalid(FieldError::new("file", "corrupt_file", error.to_string()))
-            }
-            ImportError::Parse(ParseError::UnstorableText { .. }) => {
-                ApiError::invalid(FieldError::new("file", rules::INVALID_TEXT, error.to_string()))
-            }
-            ImportError::Parse(ParseError::Io(_) | ParseError::Stopped) => ApiError::BadRequest {
-                code: "unreadable_file",
-                detail: "the file could not be read to the end; nothing was imported".into(),
-            },
-            ImportError::Invalid(_) => ApiError::internal(error),
-            ImportError::Database(db) => db.into(),
         }
     }
 }

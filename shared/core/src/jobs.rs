@@ -22,11 +22,11 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::aggregation::{self, AggregationError, Mode};
+use crate::domain::task::TaskKind;
 use crate::insights::{self, InsightsError};
-use crate::queue::QueueError;
-use crate::store::tasks::{self, Task, TaskKind};
+use crate::queue::{AnalysisQueue, QueueError};
+use crate::store::tasks::{self, Task};
 use crate::store::users_listing::{self, Audience};
-use crate::AppState;
 
 /// One unit of work for one user, as JSON on the analysis queue:
 /// `{"kind":"aggregate_daily","user_id":"…","task_id":"…"}` (`task_id` only for on-demand work).
@@ -95,19 +95,9 @@ impl JobError {
     }
 }
 
-impl From<JobError> for crate::http::ApiError {
-    fn from(error: JobError) -> Self {
-        match error {
-            JobError::Database(e) => e.into(),
-            JobError::Queue(e) => crate::http::ApiError::unavailable(crate::http::problem::Dependency::Queue, e),
-            other => crate::http::ApiError::internal(other),
-        }
-    }
-}
-
 /// Enqueues `kind` for `user_id` as a task, or returns the user's pending task of that kind without enqueueing again.
-pub async fn enqueue_task(state: &AppState, user_id: Uuid, kind: TaskKind) -> Result<Task, JobError> {
-    let (task, created) = tasks::create_or_pending(&state.db, user_id, kind).await?;
+pub async fn enqueue_task(db: &PgPool, queue: &AnalysisQueue, user_id: Uuid, kind: TaskKind) -> Result<Task, JobError> {
+    let (task, created) = tasks::create_or_pending(db, user_id, kind).await?;
     if created {
         let message = JobMessage {
             kind,
@@ -115,15 +105,9 @@ pub async fn enqueue_task(state: &AppState, user_id: Uuid, kind: TaskKind) -> Re
             task_id: Some(task.id),
             full_recompute: false,
         };
-        if let Err(error) = state.queue.send_all(&[message]).await {
+        if let Err(error) = queue.send_all(&[message]).await {
             // Leave no task pending forever: a later trigger can then start a new one.
-            tasks::finish(
-                &state.db,
-                user_id,
-                task.id,
-                Some("could not be queued; please try again"),
-            )
-            .await?;
+            tasks::finish(db, user_id, task.id, Some("could not be queued; please try again")).await?;
             return Err(error.into());
         }
     }
@@ -141,10 +125,10 @@ const FAN_OUT_PAGE: i64 = 500;
 
 /// A scheduled job's fan-out: one `kind` message per user, sent in batches of ten; users are not processed here.
 /// The aggregation job only visits users with dirty days, and also prunes expired rate-limit windows.
-pub async fn fan_out(state: &AppState, kind: TaskKind) -> Result<FanOutReport, JobError> {
+pub async fn fan_out(db: &PgPool, queue: &AnalysisQueue, kind: TaskKind) -> Result<FanOutReport, JobError> {
     let audience = match kind {
         TaskKind::AggregateDaily => {
-            let pruned = crate::store::rate_limit::prune(&state.db).await?;
+            let pruned = crate::store::rate_limit::prune(db).await?;
             tracing::info!(pruned, "pruned expired rate-limit windows");
             Audience::WithDirtyDays
         }
@@ -154,7 +138,7 @@ pub async fn fan_out(state: &AppState, kind: TaskKind) -> Result<FanOutReport, J
     let mut report = FanOutReport::default();
     let mut after = None;
     loop {
-        let page = users_listing::page(&state.db, audience, after, FAN_OUT_PAGE).await?;
+        let page = users_listing::page(db, audience, after, FAN_OUT_PAGE).await?;
         let Some(&last) = page.last() else { break };
         let messages: Vec<JobMessage> = page
             .iter()
@@ -165,7 +149,7 @@ pub async fn fan_out(state: &AppState, kind: TaskKind) -> Result<FanOutReport, J
                 full_recompute: false,
             })
             .collect();
-        report.messages_sent += state.queue.send_all(&messages).await?;
+        report.messages_sent += queue.send_all(&messages).await?;
         report.users += page.len();
         after = Some(last);
     }

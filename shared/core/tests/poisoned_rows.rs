@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use glucolens_core::aggregation::{aggregate_user, Mode};
+use glucolens_core::domain::task::TaskKind;
 use glucolens_core::domain::UserTimeZone;
 use glucolens_core::jobs::{self, JobMessage};
 use glucolens_core::store::dirty_days;
-use glucolens_core::store::tasks::TaskKind;
 use glucolens_core::testing;
 use sqlx::PgPool;
 use uuid::Uuid;

@@ -88,12 +88,8 @@ impl Format {
     }
 }
 
-/// Values outside what meters and CGMs report, which storage rejects (mg/dL, after rounding to 0.1).
-pub const GLUCOSE_MIN_MG_DL: f64 = 20.0;
-pub const GLUCOSE_MAX_MG_DL: f64 = 600.0;
-
-/// mg/dL per mmol/L (molar mass of glucose; Apple writes the same factor as `mmol<180.1558800000541>/L`).
-pub const MG_DL_PER_MMOL_L: f64 = 18.0156;
+/// The glucose units and limits (defined once, in [`rules`]).
+pub use rules::{GLUCOSE_MAX_MG_DL, GLUCOSE_MIN_MG_DL, MG_DL_PER_MMOL_L};
 
 /// One glucose reading, in mg/dL rounded to 0.1 and within [`GLUCOSE_MIN_MG_DL`]..=[`GLUCOSE_MAX_MG_DL`].
 #[derive(Debug, Clone, PartialEq)]
@@ -317,10 +313,8 @@ pub fn parse(
 /// A glucose value in `unit` as stored: mg/dL rounded to 0.1, or `None` when outside the storable range.
 pub(crate) fn glucose_mg_dl(value: f64, mmol: bool) -> Option<f64> {
     let mg_dl = if mmol { value * MG_DL_PER_MMOL_L } else { value };
-    let rounded = (mg_dl * 10.0).round() / 10.0;
-    (GLUCOSE_MIN_MG_DL..=GLUCOSE_MAX_MG_DL)
-        .contains(&rounded)
-        .then_some(rounded)
+    let rounded = rules::round_mg_dl(mg_dl);
+    rules::is_storable_mg_dl(rounded).then_some(rounded)
 }
 
 /// A number as exports write it: `6.3`, or `6,3` in locales with a decimal comma.

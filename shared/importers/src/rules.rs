@@ -9,10 +9,38 @@
 //!   character a Rust `String` can hold (UTF-8, no lone surrogates) is storable. [`check_text`] is the one check.
 //! - **Echoed values**: an error message quotes at most [`ECHO_MAX_CHARS`] characters of a client's value
 //!   ([`echo`]), so a 100k-character timestamp is never sent (or stored in an import report) whole.
+//! - **Glucose units and limits**: mmol/L converts with [`MG_DL_PER_MMOL_L`]; a value is stored in mg/dL rounded to
+//!   0.1 ([`round_mg_dl`]) and accepted from [`GLUCOSE_MIN_MG_DL`] to [`GLUCOSE_MAX_MG_DL`] after rounding
+//!   ([`is_storable_mg_dl`]), which in mmol/L with two decimals is [`GLUCOSE_MIN_MMOL_L`] to [`GLUCOSE_MAX_MMOL_L`].
 //!
 //! They live here, in the innermost crate, because glucolens-core depends on the importers and not the reverse.
 
 use chrono::{DateTime, Duration, Timelike, Utc};
+
+/// mg/dL per mmol/L, from the molar mass of glucose (180.156 g/mol). Apple Health writes the same factor
+/// (`mmol<180.1558800000541>/L`). Used for every conversion; values are rounded only for storage (0.1 mg/dL) and
+/// display.
+pub const MG_DL_PER_MMOL_L: f64 = 18.0156;
+
+/// The smallest glucose value meters and CGMs report, in mg/dL (after rounding to 0.1); storage rejects less.
+pub const GLUCOSE_MIN_MG_DL: f64 = 20.0;
+/// The largest glucose value meters and CGMs report, in mg/dL (after rounding to 0.1); storage rejects more.
+pub const GLUCOSE_MAX_MG_DL: f64 = 600.0;
+/// The smallest mmol/L value with two decimals that is accepted: 1.11 mmol/L is 19.997 → 20.0 mg/dL, while 1.1 mmol/L
+/// is 19.8 mg/dL and refused.
+pub const GLUCOSE_MIN_MMOL_L: f64 = 1.11;
+/// The largest mmol/L value with two decimals that is accepted (33.3 mmol/L is 599.9 mg/dL).
+pub const GLUCOSE_MAX_MMOL_L: f64 = 33.3;
+
+/// A glucose value in mg/dL as it is stored: rounded to 0.1.
+pub fn round_mg_dl(mg_dl: f64) -> f64 {
+    (mg_dl * 10.0).round() / 10.0
+}
+
+/// Whether a rounded mg/dL value is within [`GLUCOSE_MIN_MG_DL`]..=[`GLUCOSE_MAX_MG_DL`].
+pub fn is_storable_mg_dl(rounded_mg_dl: f64) -> bool {
+    (GLUCOSE_MIN_MG_DL..=GLUCOSE_MAX_MG_DL).contains(&rounded_mg_dl)
+}
 
 /// Clocks drift: instants up to this far ahead of the server's clock are accepted.
 pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
@@ -137,6 +165,17 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(check_time(leap, now), Err(TimeProblem::LeapSecond));
+    }
+
+    #[test]
+    fn glucose_limits_hold_after_rounding_in_both_units() {
+        assert_eq!(round_mg_dl(6.3 * MG_DL_PER_MMOL_L), 113.5);
+        assert_eq!(round_mg_dl(140.26), 140.3);
+        assert!(is_storable_mg_dl(GLUCOSE_MIN_MG_DL) && is_storable_mg_dl(GLUCOSE_MAX_MG_DL));
+        assert!(!is_storable_mg_dl(19.9) && !is_storable_mg_dl(600.1));
+        let mmol = |v: f64| is_storable_mg_dl(round_mg_dl(v * MG_DL_PER_MMOL_L));
+        assert!(mmol(GLUCOSE_MIN_MMOL_L) && mmol(GLUCOSE_MAX_MMOL_L));
+        assert!(!mmol(GLUCOSE_MIN_MMOL_L - 0.01) && !mmol(GLUCOSE_MAX_MMOL_L + 0.01));
     }
 
     #[test]

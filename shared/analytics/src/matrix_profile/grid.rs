@@ -13,6 +13,40 @@ pub struct RegularGrid {
     pub values: Vec<f64>,
 }
 
+impl RegularGrid {
+    /// The instant slot `k` stands for: `start + k·interval`.
+    pub fn slot_start(&self, k: usize) -> DateTime<FixedOffset> {
+        self.start + self.interval * k as i32
+    }
+
+    /// Fills interior gaps of at most `max_gap` slots by linear interpolation ([`fill_short_gaps`]).
+    pub fn fill_short_gaps(&mut self, max_gap: usize) {
+        fill_short_gaps(&mut self.values, max_gap);
+    }
+}
+
+/// Linear interpolation across interior runs of at most `max_gap` NaNs (a missed transmission or two); longer runs
+/// and the NaNs before the first and after the last value stay NaN, so the matrix profile still leaves out every
+/// window touching a real gap (a sensor change).
+pub fn fill_short_gaps(values: &mut [f64], max_gap: usize) {
+    let mut last_known: Option<usize> = None;
+    for k in 0..values.len() {
+        if values[k].is_nan() {
+            continue;
+        }
+        if let Some(before) = last_known {
+            let gap = k - before - 1;
+            if (1..=max_gap).contains(&gap) {
+                let (a, b) = (values[before], values[k]);
+                for (step, slot) in (before + 1..k).enumerate() {
+                    values[slot] = a + (b - a) * (step + 1) as f64 / (gap + 1) as f64;
+                }
+            }
+        }
+        last_known = Some(k);
+    }
+}
+
 /// The sampling interval: the most common positive difference between consecutive distinct timestamps (in time
 /// order; ties go to the shorter difference). Errors if fewer than two distinct timestamps.
 pub fn infer_interval(points: &[CgmPoint]) -> Result<Duration> {
@@ -87,4 +121,38 @@ pub fn regular_grid(points: &[CgmPoint], interval: Duration) -> Result<RegularGr
         interval,
         values,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minutes: i64) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap() + Duration::minutes(minutes)
+    }
+
+    #[test]
+    fn short_gaps_are_interpolated_and_long_ones_kept() {
+        let nan = f64::NAN;
+        let mut values = vec![nan, 100.0, nan, nan, 130.0, nan, nan, nan, nan, 150.0, nan];
+        fill_short_gaps(&mut values, 3);
+        assert_eq!(&values[1..5], &[100.0, 110.0, 120.0, 130.0]);
+        assert!(values[0].is_nan() && values[5..9].iter().all(|v| v.is_nan()) && values[10].is_nan());
+        let mut untouched = vec![1.0, nan, 3.0];
+        fill_short_gaps(&mut untouched, 0);
+        assert!(untouched[1].is_nan());
+    }
+
+    #[test]
+    fn slots_on_the_grid_keep_their_place_and_gaps_fill() {
+        let points = [(0, 100.0), (10, 120.0), (60, 90.0)].map(|(m, mg_dl)| CgmPoint { time: at(m), mg_dl });
+        let mut grid = regular_grid(&points, Duration::minutes(5)).unwrap();
+        assert_eq!(grid.values.len(), 13);
+        assert!(grid.values[1].is_nan());
+        grid.fill_short_gaps(3);
+        assert_eq!(grid.values[1], 110.0);
+        assert!(grid.values[5].is_nan());
+        assert_eq!(grid.slot_start(12), at(60));
+        assert_eq!(grid.slot_start(0), grid.start);
+    }
 }

@@ -7,7 +7,8 @@
 //!   no drift of the recurrence.
 //! * [`motifs`] — `stumpy.motifs(T, P)` with its defaults ([`MotifParams::default`]).
 //! * [`discords`] — top-k discords: repeated argmax of the finite profile with ±⌈m/4⌉ blanked out.
-//! * [`regular_grid`] / [`infer_interval`] — place irregular readings on the sampling grid (missing slots NaN).
+//! * [`regular_grid`] / [`infer_interval`] — place irregular readings on the sampling grid (missing slots NaN);
+//!   [`fill_short_gaps`] interpolates across gaps of a few slots.
 //! * [`analyze_cgm`] — all of the above for the `glucolens analyze matrix-profile` command.
 //!
 //! stumpy semantics: a window touching a missing value (NaN/±inf) has profile `inf` and index −1 (left/right too)
@@ -26,7 +27,7 @@ mod stump;
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use grid::{infer_interval, regular_grid, RegularGrid};
+pub use grid::{fill_short_gaps, infer_interval, regular_grid, RegularGrid};
 
 use crate::cgm::CgmPoint;
 use crate::{AnalyticsError, Result};

@@ -72,6 +72,41 @@ fn sorted_finite(values: &[f64]) -> Vec<f64> {
     v
 }
 
+/// Median of the non-NaN values, in any order (NaN if none).
+pub fn median(values: &[f64]) -> f64 {
+    median_sorted(&sorted_finite(values))
+}
+
+/// Centred sums of squares and cross-products (Σ(x−x̄)², Σ(y−ȳ)², Σ(x−x̄)(y−ȳ)) of the pairs `(x[i], y[i])` in which
+/// neither value is NaN, two-pass. Extra values of the longer slice are ignored.
+fn centred_sums(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
+    let (xs, ys): (Vec<f64>, Vec<f64>) = x
+        .iter()
+        .zip(y)
+        .filter(|(a, b)| !a.is_nan() && !b.is_nan())
+        .map(|(&a, &b)| (a, b))
+        .unzip();
+    let (mx, my) = (mean(&xs), mean(&ys));
+    let sxx: f64 = xs.iter().map(|a| (a - mx).powi(2)).sum();
+    let syy: f64 = ys.iter().map(|b| (b - my).powi(2)).sum();
+    let sxy: f64 = xs.iter().zip(&ys).map(|(a, b)| (a - mx) * (b - my)).sum();
+    (sxx, syy, sxy)
+}
+
+/// Pearson's correlation coefficient of the pairs `(x[i], y[i])` (pairs with a NaN are left out, as pandas'
+/// `Series.corr` does). `None` when either side is constant or fewer than two pairs remain.
+pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    let (sxx, syy, sxy) = centred_sums(x, y);
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+}
+
+/// Ordinary least-squares slope of `y` on `x` (numpy's `polyfit(x, y, 1)[0]`; pairs with a NaN are left out).
+/// `None` when `x` is constant or fewer than two pairs remain.
+pub fn ols_slope(x: &[f64], y: &[f64]) -> Option<f64> {
+    let (sxx, _, sxy) = centred_sums(x, y);
+    (sxx > 0.0).then(|| sxy / sxx)
+}
+
 /// Cheap per-period summary (for daily aggregation): count, mean, SD, CV (%), GMI (%), eA1c (%).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SummaryStats {
@@ -374,4 +409,56 @@ pub fn mage_naive(values: &[f64]) -> f64 {
         .filter(|&d| d > s)
         .collect();
     mean(&d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_ignores_nan_and_order() {
+        assert_eq!(median(&[3.0, f64::NAN, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median_sorted(&[1.0, 2.0, 3.0, 10.0]), 2.5);
+        assert!(median(&[]).is_nan() && median(&[f64::NAN]).is_nan());
+    }
+
+    #[test]
+    fn pearson_matches_a_hand_computation() {
+        // x̄ = 2.5, ȳ = 5: Σdx·dy = 11, Σdx² = 5, Σdy² = 26, so r = 11/√130.
+        let (x, y) = ([1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 5.0, 9.0]);
+        let r = pearson(&x, &y).unwrap();
+        assert!((r - 11.0 / 130f64.sqrt()).abs() < 1e-15);
+        assert!((r - 0.964_763_821).abs() < 1e-9);
+        assert_eq!(pearson(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]), Some(-1.0));
+        // A pair with a NaN on either side is left out.
+        let with_nan = pearson(&[1.0, 2.0, f64::NAN, 3.0, 4.0], &[2.0, 4.0, 7.0, 5.0, 9.0]);
+        assert_eq!(with_nan, Some(r));
+        assert_eq!(
+            pearson(&[1.0, 2.0, 3.0, 4.0], &[2.0, f64::NAN, 5.0, 9.0]),
+            pearson(&[1.0, 3.0, 4.0], &[2.0, 5.0, 9.0])
+        );
+    }
+
+    #[test]
+    fn pearson_is_undefined_for_constant_or_too_few_values() {
+        assert_eq!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), None);
+        assert_eq!(pearson(&[1.0, 2.0, 3.0], &[5.0, 5.0, 5.0]), None);
+        assert_eq!(pearson(&[1.0], &[2.0]), None);
+        assert_eq!(pearson(&[], &[]), None);
+    }
+
+    #[test]
+    fn ols_slope_matches_a_hand_computation() {
+        // Same data: slope = Σdx·dy / Σdx² = 11 / 5.
+        assert_eq!(ols_slope(&[1.0, 2.0, 3.0, 4.0], &[2.0, 4.0, 5.0, 9.0]), Some(2.2));
+        // y = 100 + 0.2·x exactly.
+        let x = [300.0, 360.0, 420.0, 480.0];
+        let y: Vec<f64> = x.iter().map(|v| 100.0 + 0.2 * v).collect();
+        assert!((ols_slope(&x, &y).unwrap() - 0.2).abs() < 1e-12);
+        assert_eq!(ols_slope(&[1.0, 2.0, 3.0], &[5.0, 5.0, 5.0]), Some(0.0));
+        assert_eq!(ols_slope(&[2.0, 2.0], &[1.0, 3.0]), None);
+        assert_eq!(ols_slope(&[1.0, f64::NAN, 3.0], &[1.0, 2.0, f64::NAN]), None);
+        assert_eq!(ols_slope(&[], &[]), None);
+    }
 }

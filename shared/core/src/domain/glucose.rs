@@ -2,11 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{echo, FieldError};
+use super::{echo, rules, FieldError};
 
-/// mg/dL per mmol/L, from the molar mass of glucose (180.156 g/mol). Apple Health writes the same factor
-/// (`mmol<180.1558800000541>/L`). Used for every conversion; values are rounded only for storage (0.1 mg/dL) and display.
-pub const MG_DL_PER_MMOL_L: f64 = 18.0156;
+/// mg/dL per mmol/L (defined once, in [`rules`]).
+pub use rules::MG_DL_PER_MMOL_L;
 
 /// The unit a client sends or wants to see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -57,16 +56,17 @@ impl GlucoseUnit {
 
 /// A glucose concentration in mg/dL, rounded to 0.1 and within the physically plausible 20–600 range that meters
 /// and CGMs report. In mmol/L (converted, then rounded) that accepts [`MgDl::MIN_MMOL_L`]–[`MgDl::MAX_MMOL_L`]
-/// at two decimals: 1.11 mmol/L is 19.997 → 20.0 mg/dL, while 1.1 mmol/L is 19.8 mg/dL and refused.
+/// at two decimals: 1.11 mmol/L is 19.997 → 20.0 mg/dL, while 1.1 mmol/L is 19.8 mg/dL and refused. The numbers and
+/// the rounding are the shared [`rules`] (the file importers apply the same).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
 pub struct MgDl(f64);
 
 impl MgDl {
-    pub const MIN: f64 = 20.0;
-    pub const MAX: f64 = 600.0;
+    pub const MIN: f64 = rules::GLUCOSE_MIN_MG_DL;
+    pub const MAX: f64 = rules::GLUCOSE_MAX_MG_DL;
     /// The smallest and largest mmol/L values with two decimals that are accepted (what the API documents).
-    pub const MIN_MMOL_L: f64 = 1.11;
-    pub const MAX_MMOL_L: f64 = 33.3;
+    pub const MIN_MMOL_L: f64 = rules::GLUCOSE_MIN_MMOL_L;
+    pub const MAX_MMOL_L: f64 = rules::GLUCOSE_MAX_MMOL_L;
 
     /// Parses `value` given in `unit`, converting mmol/L with [`MG_DL_PER_MMOL_L`].
     pub fn parse(field: &str, value: f64, unit: GlucoseUnit) -> Result<Self, FieldError> {
@@ -81,8 +81,8 @@ impl MgDl {
             GlucoseUnit::MgDl => value,
             GlucoseUnit::MmolL => value * MG_DL_PER_MMOL_L,
         };
-        let rounded = (mg_dl * 10.0).round() / 10.0;
-        if !(Self::MIN..=Self::MAX).contains(&rounded) {
+        let rounded = rules::round_mg_dl(mg_dl);
+        if !rules::is_storable_mg_dl(rounded) {
             return Err(FieldError::new(
                 field,
                 "out_of_range",

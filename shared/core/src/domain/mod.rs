@@ -5,10 +5,15 @@
 //! seconds), text PostgreSQL can store (no NUL), and how much of a client's value an error may quote — are in
 //! [`rules`] (defined in `glucolens_importers::rules`, the innermost crate, so the file importers use the same).
 
+pub mod aggregate;
+pub mod finding;
 pub mod glucose;
 pub mod ingest;
+pub mod pattern;
 pub mod records;
+pub mod task;
 pub mod user;
+pub mod variables;
 
 pub use glucolens_importers::rules;
 pub use glucose::{GlucoseUnit, MgDl, MG_DL_PER_MMOL_L};

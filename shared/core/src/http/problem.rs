@@ -3,9 +3,12 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use glucolens_importers::ParseError;
 use serde::Serialize;
 
-use crate::domain::FieldError;
+use crate::domain::{rules, FieldError};
+use crate::import_service::ImportError;
+use crate::jobs::JobError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -213,6 +216,41 @@ impl From<sqlx::Error> for ApiError {
                 "a text value contains characters that cannot be stored (such as NUL)",
             )),
             None => ApiError::internal(error),
+        }
+    }
+}
+
+// The application layer's errors, mapped to HTTP here and only here: `import_service` and `jobs` know nothing of
+// the API.
+
+impl From<ImportError> for ApiError {
+    fn from(error: ImportError) -> Self {
+        match error {
+            ImportError::Parse(ParseError::Unrecognised { .. }) => {
+                ApiError::invalid(FieldError::new("file", "unrecognised_format", error.to_string()))
+            }
+            ImportError::Parse(ParseError::Corrupt { .. }) => {
+                ApiError::invalid(FieldError::new("file", "corrupt_file", error.to_string()))
+            }
+            ImportError::Parse(ParseError::UnstorableText { .. }) => {
+                ApiError::invalid(FieldError::new("file", rules::INVALID_TEXT, error.to_string()))
+            }
+            ImportError::Parse(ParseError::Io(_) | ParseError::Stopped) => ApiError::BadRequest {
+                code: "unreadable_file",
+                detail: "the file could not be read to the end; nothing was imported".into(),
+            },
+            ImportError::Invalid(_) => ApiError::internal(error),
+            ImportError::Database(db) => db.into(),
+        }
+    }
+}
+
+impl From<JobError> for ApiError {
+    fn from(error: JobError) -> Self {
+        match error {
+            JobError::Database(e) => e.into(),
+            JobError::Queue(e) => ApiError::unavailable(Dependency::Queue, e),
+            other => ApiError::internal(other),
         }
     }
 }

@@ -21,11 +21,12 @@
 //! high: q < 0.01 and n ≥ 60 days; medium: q < 0.05; low: significant before FDR correction only (q ≥ 0.05).
 
 use chrono::NaiveDate;
+use glucolens_analytics::metrics::stats::{ols_slope, pearson};
 use glucolens_analytics::pcmci::{PcmciParams, PcmciResult};
 use ndarray::Array2;
-use serde::{Deserialize, Serialize};
 
-use super::variables::{Role, Variable, VARIABLES};
+use crate::domain::finding::{Confidence, DailyValues, Finding};
+use crate::domain::variables::{Role, Variable, VARIABLES};
 
 /// Consecutive qualifying days needed before any correlation is computed.
 pub const REQUIRED_DAYS: usize = 30;
@@ -49,13 +50,6 @@ pub fn pcmci_params() -> PcmciParams {
         alpha_level: ALPHA,
         ..PcmciParams::default()
     }
-}
-
-/// One day's values of [`VARIABLES`], in catalogue order (`None` = not recorded).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DailyValues {
-    pub date: NaiveDate,
-    pub values: Vec<Option<f64>>,
 }
 
 /// The consecutive days and variables PCMCI runs on: `data` is days × variables.
@@ -145,90 +139,6 @@ fn is_constant(values: &[f64]) -> bool {
     values.windows(2).all(|pair| pair[0] == pair[1])
 }
 
-fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len() as f64
-}
-
-fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
-    let (mx, my) = (mean(x), mean(y));
-    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
-    let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
-    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
-}
-
-/// Least-squares slope of `y` on `x` (`None` when `x` is constant).
-pub fn ols_slope(x: &[f64], y: &[f64]) -> Option<f64> {
-    let (mx, my) = (mean(x), mean(y));
-    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
-    (sxx > 0.0).then(|| sxy / sxx)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
-}
-
-impl Confidence {
-    /// The documented mapping (module docs).
-    pub fn from_q(q: f64, sample_size: usize) -> Self {
-        if q < 0.01 && sample_size >= 60 {
-            Confidence::High
-        } else if q < 0.05 {
-            Confidence::Medium
-        } else {
-            Confidence::Low
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [Confidence::Low, Confidence::Medium, Confidence::High]
-            .into_iter()
-            .find(|c| c.as_str() == raw)
-    }
-}
-
-/// A significant PCMCI link, ready to store.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    pub cause: &'static Variable,
-    pub effect: &'static Variable,
-    pub lag_days: usize,
-    /// Partial correlation (PCMCI's MCI statistic).
-    pub coefficient: f64,
-    pub p_value: f64,
-    pub q_value: f64,
-    /// Days each test used: the run minus the 2·τmax days PCMCI cuts off for lags.
-    pub sample_size: usize,
-    pub confidence: Confidence,
-    /// Change of the effect (in its unit) per `cause.step` of the cause, from the least-squares slope of the effect on
-    /// the lagged cause over the run; `None` if the lagged cause is constant.
-    pub effect_size: Option<f64>,
-}
-
-impl Finding {
-    /// `effect_unit` as stored, e.g. "mg/dL per extra hour of sleep".
-    pub fn effect_unit(&self) -> String {
-        effect_unit(self.effect, self.cause)
-    }
-}
-
-pub fn effect_unit(effect: &Variable, cause: &Variable) -> String {
-    format!("{} per {}", effect.unit.label(), cause.step_label)
-}
-
 /// Turns PCMCI's matrices into findings (module docs: which links, orientation of same-day links).
 pub fn findings(series: &AnalysedSeries, result: &PcmciResult) -> Vec<Finding> {
     let n_vars = series.variables.len();
@@ -279,6 +189,7 @@ fn keeps_same_day_orientation(cause: &Variable, effect: &Variable, cause_index: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::finding::effect_unit;
 
     fn date(day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(day as u64)
@@ -298,18 +209,6 @@ mod tests {
             date: date(index),
             values,
         }
-    }
-
-    #[test]
-    fn confidence_follows_q_and_sample_size() {
-        assert_eq!(Confidence::from_q(0.005, 60), Confidence::High);
-        assert_eq!(Confidence::from_q(0.005, 59), Confidence::Medium);
-        assert_eq!(Confidence::from_q(0.01, 90), Confidence::Medium);
-        assert_eq!(Confidence::from_q(0.049, 30), Confidence::Medium);
-        assert_eq!(Confidence::from_q(0.05, 90), Confidence::Low);
-        assert!(Confidence::High > Confidence::Medium && Confidence::Medium > Confidence::Low);
-        assert_eq!(Confidence::parse("medium"), Some(Confidence::Medium));
-        assert_eq!(Confidence::parse("certain"), None);
     }
 
     #[test]

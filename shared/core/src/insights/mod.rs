@@ -6,15 +6,14 @@
 pub mod correlations;
 pub mod patterns;
 pub mod recommendations;
-pub mod variables;
 
 use glucolens_analytics::pcmci::run_pcmci;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::domain::pattern::{NewPattern, PatternKind};
 use crate::domain::UserTimeZone;
 use crate::store;
-use crate::store::patterns::{NewPattern, PatternKind};
 use correlations::{Selection, REQUIRED_DAYS};
 
 /// Why an analysis failed. The worker retries [`InsightsError::Database`] (the message goes back to the queue) and
@@ -131,7 +130,7 @@ pub async fn discover_patterns(db: &PgPool, user_id: Uuid) -> Result<PatternOutc
     let rule_days = store::patterns::rule_days(db, user_id).await?;
     // The matrix profile is seconds of CPU for 90 days: keep it off the async worker threads.
     let found = tokio::task::spawn_blocking(move || -> Result<Vec<NewPattern>, InsightsError> {
-        let mut found = match patterns::GlucoseGrid::from_slots(&slots) {
+        let mut found = match patterns::glucose_grid(&slots)? {
             Some(grid) => patterns::shape_patterns(&grid, tz)?,
             None => Vec::new(),
         };

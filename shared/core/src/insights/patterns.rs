@@ -3,9 +3,10 @@
 //!
 //! # Glucose grid
 //! The last [`GRID_DAYS`] days of readings on the 5-minute grid (readings of one slot from several sources are
-//! averaged). Gaps of up to [`MAX_FILLED_GAP_SLOTS`] slots (15 min: a missed transmission or two) are filled by linear
-//! interpolation; longer gaps stay missing, and any window touching one is left out of the matrix profile (stumpy's
-//! semantics), so a sensor change never becomes a "pattern".
+//! averaged), as analytics' [`RegularGrid`] ([`glucose_grid`]). Gaps of up to [`MAX_FILLED_GAP_SLOTS`] slots
+//! (15 min: a missed transmission or two) are filled by linear interpolation (analytics' `fill_short_gaps`); longer
+//! gaps stay missing, and any window touching one is left out of the matrix profile (stumpy's semantics), so a sensor
+//! change never becomes a "pattern".
 //!
 //! # Motifs and discords
 //! Motifs at m = 288 (24 h) and m = 36 (3 h) with stumpy's defaults except up to [`MAX_MOTIFS`] motifs of up to
@@ -22,13 +23,15 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use glucolens_analytics::matrix_profile::{self, MotifParams};
+use glucolens_analytics::cgm::CgmPoint;
+use glucolens_analytics::matrix_profile::{self, MotifParams, RegularGrid};
+use glucolens_analytics::metrics::stats::median;
 use glucolens_analytics::rules::{run_rules, RuleMetric, RulesParams};
 use glucolens_analytics::AnalyticsError;
 use ndarray::Array2;
 use serde_json::json;
 
-use crate::store::patterns::{NewPattern, PatternKind};
+use crate::domain::pattern::{NewPattern, PatternKind, RuleDay};
 
 pub const GRID_DAYS: i64 = 90;
 pub const SLOT_MINUTES: i64 = 5;
@@ -49,53 +52,27 @@ const GOOD_GLUCOSE_PERCENT: f64 = 70.0;
 const SHORT_SLEEP_MINUTES: f64 = 360.0;
 const EXERCISE_MINUTES: f64 = 30.0;
 
-/// Glucose on the regular 5-minute grid: slot `k` starts at `start + 5·k` min; NaN where missing.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GlucoseGrid {
-    pub start: DateTime<Utc>,
-    pub values: Vec<f64>,
-}
-
-impl GlucoseGrid {
-    /// Places slot averages (slot start, mg/dL; sorted, on the 5-minute grid) and fills short gaps.
-    pub fn from_slots(slots: &[(DateTime<Utc>, f64)]) -> Option<Self> {
-        let (start, last) = (slots.first()?.0, slots.last()?.0);
-        let index = |at: DateTime<Utc>| ((at - start).num_minutes() / SLOT_MINUTES) as usize;
-        let mut values = vec![f64::NAN; index(last) + 1];
-        for &(at, value) in slots {
-            values[index(at)] = value;
-        }
-        fill_short_gaps(&mut values, MAX_FILLED_GAP_SLOTS);
-        Some(GlucoseGrid { start, values })
+/// The glucose grid of the store's 5-minute slot averages (slot start, mg/dL; sorted, on the 5-minute grid): analytics'
+/// [`RegularGrid`] (slot `k` starts at `start + 5·k` min, NaN where missing) with gaps of up to
+/// [`MAX_FILLED_GAP_SLOTS`] slots filled. `None` without any slot.
+pub fn glucose_grid(slots: &[(DateTime<Utc>, f64)]) -> Result<Option<RegularGrid>, AnalyticsError> {
+    if slots.is_empty() {
+        return Ok(None);
     }
-
-    fn slot_start(&self, slot: usize) -> DateTime<Utc> {
-        self.start + Duration::minutes(SLOT_MINUTES * slot as i64)
-    }
-}
-
-/// Linear interpolation across interior runs of at most `max_gap` NaNs; longer runs and the edges stay NaN.
-pub fn fill_short_gaps(values: &mut [f64], max_gap: usize) {
-    let mut last_known: Option<usize> = None;
-    for k in 0..values.len() {
-        if values[k].is_nan() {
-            continue;
-        }
-        if let Some(before) = last_known {
-            let gap = k - before - 1;
-            if (1..=max_gap).contains(&gap) {
-                let (a, b) = (values[before], values[k]);
-                for (step, slot) in (before + 1..k).enumerate() {
-                    values[slot] = a + (b - a) * (step + 1) as f64 / (gap + 1) as f64;
-                }
-            }
-        }
-        last_known = Some(k);
-    }
+    let points: Vec<CgmPoint> = slots
+        .iter()
+        .map(|&(at, mg_dl)| CgmPoint {
+            time: at.fixed_offset(),
+            mg_dl,
+        })
+        .collect();
+    let mut grid = matrix_profile::regular_grid(&points, Duration::minutes(SLOT_MINUTES))?;
+    grid.fill_short_gaps(MAX_FILLED_GAP_SLOTS);
+    Ok(Some(grid))
 }
 
 /// Motifs and discords of the grid. Windows that never fit (too short a series, gaps everywhere) yield none.
-pub fn shape_patterns(grid: &GlucoseGrid, tz: Tz) -> Result<Vec<NewPattern>, AnalyticsError> {
+pub fn shape_patterns(grid: &RegularGrid, tz: Tz) -> Result<Vec<NewPattern>, AnalyticsError> {
     let mut patterns = Vec::new();
     for (kind, window) in [
         (PatternKind::DailyMotif, DAY_WINDOW),
@@ -113,7 +90,11 @@ pub fn shape_patterns(grid: &GlucoseGrid, tz: Tz) -> Result<Vec<NewPattern>, Ana
             .iter()
             .enumerate()
         {
-            let starts: Vec<DateTime<Utc>> = motif.indices.iter().map(|&k| grid.slot_start(k as usize)).collect();
+            let starts: Vec<DateTime<Utc>> = motif
+                .indices
+                .iter()
+                .map(|&k| grid.slot_start(k as usize).to_utc())
+                .collect();
             patterns.push(motif_pattern(kind, window, rank + 1, &starts, &motif.distances, tz));
         }
         if kind == PatternKind::DailyMotif {
@@ -123,7 +104,7 @@ pub fn shape_patterns(grid: &GlucoseGrid, tz: Tz) -> Result<Vec<NewPattern>, Ana
             {
                 patterns.push(discord_pattern(
                     rank + 1,
-                    grid.slot_start(discord.index),
+                    grid.slot_start(discord.index).to_utc(),
                     discord.distance,
                     tz,
                 ));
@@ -208,16 +189,6 @@ fn discord_pattern(rank: usize, start: DateTime<Utc>, distance: f64, tz: Tz) -> 
     }
 }
 
-/// One day's inputs to the association rules.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RuleDay {
-    pub date: NaiveDate,
-    pub pct_in_user_target: f64,
-    pub sleep_minutes: f64,
-    pub carbs_g: f64,
-    pub exercise_minutes: f64,
-}
-
 const GLUCOSE_ITEMS: [&str; 2] = ["good_glucose", "glucose_below_goal"];
 
 /// Association rules from behaviours to a glucose item (module docs).
@@ -225,7 +196,7 @@ pub fn rule_patterns(days: &[RuleDay], target: (f64, f64)) -> Result<Vec<NewPatt
     if days.len() < MIN_RULE_DAYS {
         return Ok(Vec::new());
     }
-    let carbs_median = median(days.iter().map(|d| d.carbs_g).collect());
+    let carbs_median = median(&days.iter().map(|d| d.carbs_g).collect::<Vec<_>>());
     let items = [
         "good_glucose",
         "glucose_below_goal",
@@ -322,28 +293,9 @@ fn item_phrase(item: &str, carbs_median: f64) -> String {
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len().is_multiple_of(2) {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn short_gaps_are_interpolated_and_long_ones_kept() {
-        let nan = f64::NAN;
-        let mut values = vec![nan, 100.0, nan, nan, 130.0, nan, nan, nan, nan, 150.0, nan];
-        fill_short_gaps(&mut values, 3);
-        assert_eq!(&values[1..5], &[100.0, 110.0, 120.0, 130.0]);
-        assert!(values[0].is_nan() && values[5..9].iter().all(|v| v.is_nan()) && values[10].is_nan());
-    }
 
     #[test]
     fn grid_places_slots_and_marks_missing_ones() {
@@ -353,12 +305,20 @@ mod tests {
             (t0 + Duration::minutes(10), 120.0),
             (t0 + Duration::minutes(60), 90.0),
         ];
-        let grid = GlucoseGrid::from_slots(&slots).unwrap();
+        let grid = glucose_grid(&slots).unwrap().unwrap();
         assert_eq!(grid.values.len(), 13);
         assert_eq!(grid.values[1], 110.0);
         assert!(grid.values[5].is_nan());
         assert_eq!(grid.slot_start(12), t0 + Duration::minutes(60));
-        assert!(GlucoseGrid::from_slots(&[]).is_none());
+        assert!(glucose_grid(&[]).unwrap().is_none());
+    }
+
+    fn grid(start: DateTime<Utc>, values: Vec<f64>) -> RegularGrid {
+        RegularGrid {
+            start: start.fixed_offset(),
+            interval: Duration::minutes(SLOT_MINUTES),
+            values,
+        }
     }
 
     /// 10 days of a repeating daily curve: motifs at both windows, discords at 24 h, example dates in the user's zone.
@@ -372,7 +332,7 @@ mod tests {
                 130.0 + 40.0 * phase.sin() + 15.0 * (3.0 * phase).cos() + ((k * 7919) % 13) as f64 + day
             })
             .collect();
-        let grid = GlucoseGrid { start: t0, values };
+        let grid = grid(t0, values);
         let patterns = shape_patterns(&grid, chrono_tz::America::New_York).unwrap();
         let count = |kind| patterns.iter().filter(|p| p.kind == kind).count();
         assert!(count(PatternKind::DailyMotif) >= 1);
@@ -390,10 +350,7 @@ mod tests {
 
     #[test]
     fn too_short_a_series_has_no_shapes() {
-        let grid = GlucoseGrid {
-            start: Utc::now(),
-            values: vec![100.0; 50],
-        };
+        let grid = grid(Utc::now(), vec![100.0; 50]);
         assert!(shape_patterns(&grid, chrono_tz::UTC).unwrap().is_empty());
     }
 

@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use super::correlations::{effect_unit, Confidence};
-use super::variables::{by_column, Role, Unit, Variable};
+use crate::domain::finding::{effect_unit, Confidence};
+use crate::domain::variables::{by_column, Role, Unit, Variable};
 use crate::domain::GlucoseUnit;
 use crate::store::correlations::CorrelationRow;
 

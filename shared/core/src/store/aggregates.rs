@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::aggregation::DailyAggregate;
+use crate::domain::aggregate::DailyAggregate;
 
 /// A half-open UTC window `[from, to)`; `None` where the caller wants everything the user has.
 pub type Window = Option<(DateTime<Utc>, DateTime<Utc>)>;

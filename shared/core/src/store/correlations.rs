@@ -4,8 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::insights::correlations::{Confidence, DailyValues, Finding};
-use crate::insights::variables::VARIABLES;
+use crate::domain::finding::{Confidence, DailyValues, Finding};
+use crate::domain::variables::VARIABLES;
 
 /// The user's sufficient-data days, oldest first, with the catalogue's variables in catalogue order.
 pub async fn daily_values(db: &PgPool, user_id: Uuid) -> Result<Vec<DailyValues>, sqlx::Error> {

@@ -3,46 +3,11 @@
 //! while one is pending gets the pending one back.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// What a task does; also the `kind` of an analysis queue message (see `crate::jobs`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskKind {
-    /// Recompute the daily aggregates of the user's dirty days.
-    AggregateDaily,
-    /// Aggregation, then PCMCI correlations (the nightly job's unit of work).
-    ComputeCorrelations,
-    /// Aggregation, correlations and patterns: everything the insights endpoints show.
-    FullAnalysis,
-    /// Aggregation, then motifs, discords and association rules.
-    DiscoverPatterns,
-    /// A file import (run by the import worker, not the analysis worker).
-    Import,
-}
-
-impl TaskKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskKind::AggregateDaily => "aggregate_daily",
-            TaskKind::ComputeCorrelations => "compute_correlations",
-            TaskKind::FullAnalysis => "full_analysis",
-            TaskKind::DiscoverPatterns => "discover_patterns",
-            TaskKind::Import => "import",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskStatus {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-}
+use crate::domain::task::{TaskKind, TaskStatus};
 
 /// A task as its owner sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
