@@ -1,9 +1,16 @@
-//! GlucoLens domain crate: what every function shares.
+//! GlucoLens core: what every function shares, in layers that point one way (each imports only those above it):
 //!
-//! - [`domain`]: validated newtypes ("parse, don't validate") and domain errors.
-//! - [`store`]: PostgreSQL access (sqlx); every query is scoped to one user.
-//! - [`http`]: the API plumbing: problem+json errors, the authenticated-user extractor, JSON bodies.
-//! - [`config`], [`secrets`], [`db`], [`tokens`], [`queue`], [`telemetry`]: set up once per cold start.
+//! - [`domain`] and [`local_day`]: types and rules, no I/O — validated records ("parse, don't validate"), units,
+//!   the daily aggregate, findings, patterns, tasks, the variables catalogue, and the one definition of a day.
+//! - [`store`]: PostgreSQL access (sqlx only, one module per table); every query is scoped to one user.
+//! - [`aggregation`], [`insights`], [`record_writer`], [`import_service`], [`jobs`], [`sample`]: the application —
+//!   no HTTP or Lambda types; each has its own error type.
+//! - [`http`]: the API plumbing — `ApiError` and its one mapping (also of the application's errors) to
+//!   problem+json, the authenticated-user extractor, JSON bodies and queries, audit, middleware.
+//! - [`config`], [`secrets`], [`db`], [`tokens`], [`queue`], [`storage`], [`state`], [`telemetry`], [`lambda`]:
+//!   set up once per cold start; each function builds only the state it uses.
+//!
+//! Statistics are not computed here: they come from `glucolens-analytics`.
 
 pub mod aggregation;
 pub mod config;

@@ -1,7 +1,7 @@
 //! OpenAPI pieces every API function's part of the document shares: the bearer security scheme and the
 //! problem+json error responses.
 //!
-//! Every operation documents its error responses the same way: a type declared with [`problem_responses!`]
+//! Every operation documents its error responses the same way: a type declared with [`problem_responses!`](crate::problem_responses)
 //! (listing `(status, description)` pairs, the common ones from the constants below) named in its
 //! `#[utoipa::path(responses(...))]`. Each response is `application/problem+json` with a `$ref` to the
 //! [`Problem`] schema, and carries the headers [`ApiError`](super::ApiError) sends with that status

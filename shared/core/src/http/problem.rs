@@ -38,7 +38,7 @@ pub enum ApiError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The database aborted the transaction to resolve a deadlock or a serialization conflict (40P01, 40001). Nothing
-    /// was written; the request is retried inside the server (see [`super::retry`]) and otherwise answered 503.
+    /// was written; the request is retried inside the server (see [`super::layers::retry_on_contention`]) and otherwise answered 503.
     #[error("database contention")]
     Contention(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("internal error")]
