@@ -20,7 +20,7 @@
 //!   in the `X-Skipped-Out-Of-Range` response header (the body's format is Nightscout's and has no room for it).
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, StatusCode};
 use axum::routing::{get, post};
@@ -29,7 +29,7 @@ use base64::Engine;
 use chrono::{SecondsFormat, Utc};
 use glucolens_core::domain::ingest::{check_batch_size, duplicate_key_error};
 use glucolens_core::domain::{rules, FieldError};
-use glucolens_core::http::{with_api_layers, ApiError, ApiJson, AuthUser};
+use glucolens_core::http::{with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser};
 use glucolens_core::import_service;
 use glucolens_core::store::{nightscout, rate_limit};
 use glucolens_core::AppState;
@@ -180,7 +180,7 @@ pub struct CountQuery {
 async fn list_entries(
     State(state): State<AppState>,
     user: UploaderUser,
-    Query(query): Query<CountQuery>,
+    ApiQuery(query): ApiQuery<CountQuery>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     let count = query.count.unwrap_or(10).clamp(1, MAX_ENTRIES);
     let readings = nightscout::latest_readings(&state.db, user.id, count).await?;
