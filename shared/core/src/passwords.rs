@@ -18,12 +18,6 @@ pub enum PasswordError {
     Task(#[from] tokio::task::JoinError),
 }
 
-impl From<PasswordError> for crate::http::ApiError {
-    fn from(error: PasswordError) -> Self {
-        crate::http::ApiError::internal(error)
-    }
-}
-
 /// A hash of a random password nobody knows, verified against when an email is unknown so that a login for an
 /// unknown email costs the same time as one for a known email with a wrong password.
 static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {

@@ -245,6 +245,12 @@ impl From<ImportError> for ApiError {
     }
 }
 
+impl From<crate::passwords::PasswordError> for ApiError {
+    fn from(error: crate::passwords::PasswordError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
 impl From<JobError> for ApiError {
     fn from(error: JobError) -> Self {
         match error {
