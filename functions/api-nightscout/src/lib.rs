@@ -167,6 +167,7 @@ async fn status(State(state): State<AppState>, parts: Parts) -> Result<Json<Valu
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CountQuery {
     /// How many entries, newest first (default 10, at most 1000).
     pub count: Option<i64>,
