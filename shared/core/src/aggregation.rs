@@ -245,36 +245,43 @@ async fn settings(conn: &mut PgConnection, user_id: Uuid) -> Result<(Tz, (f64, f
     Ok((tz, (settings.target_low_mg_dl, settings.target_high_mg_dl)))
 }
 
-/// The raw rows of the local days in `dates` (every day with data when `None`), each assigned to its day. Rows
-/// outside the accepted range are ignored and counted; dates no accepted row can fall on are left out.
+/// What a computation covers: the dates to compute (`None`: every day with data) and the UTC window holding their
+/// rows (`None`: everything), before it is cut to the accepted range.
+struct Scope {
+    dates: Option<BTreeSet<NaiveDate>>,
+    window: Window,
+}
+
+/// The scope of `dates`, without the dates no accepted row can fall on; `None` when no date is left.
+fn scope(tz: Tz, dates: Option<&BTreeSet<NaiveDate>>) -> Option<Scope> {
+    let (first_possible, last_possible) = possible_dates(Utc::now());
+    let possible = |date: &NaiveDate| (first_possible..=last_possible).contains(date);
+    let Some(dates) = dates else {
+        return Some(Scope {
+            dates: None,
+            window: None,
+        });
+    };
+    let dates: BTreeSet<NaiveDate> = dates.iter().copied().filter(possible).collect();
+    // A day's rows can start up to a day outside its own bounds in UTC (sleep's night boundary, offsets up to ±14 h),
+    // so the window is widened by a day on each side and rows are assigned to days in `load_days`.
+    let window = Some((
+        local_midnight(tz, *dates.first()? - Duration::days(1)),
+        local_midnight(tz, *dates.last()? + Duration::days(2)),
+    ));
+    Some(Scope {
+        dates: Some(dates),
+        window,
+    })
+}
+
+/// The raw rows in `window` (already cut to the accepted range), each assigned to its local day.
 async fn load_days(
     conn: &mut PgConnection,
     user_id: Uuid,
     tz: Tz,
-    dates: Option<&BTreeSet<NaiveDate>>,
-) -> Result<(Option<BTreeSet<NaiveDate>>, BTreeMap<NaiveDate, DayInputs>), AggregationError> {
-    // A day's rows can start up to a day outside its own bounds in UTC (sleep's night boundary, offsets up to ±14 h),
-    // so the window is widened by a day on each side and rows are assigned to days below.
-    let accepted = accepted_window(Utc::now());
-    let (first_possible, last_possible) = possible_dates(Utc::now());
-    let possible = |date: &NaiveDate| (first_possible..=last_possible).contains(date);
-    let dates: Option<BTreeSet<NaiveDate>> = dates.map(|set| set.iter().copied().filter(possible).collect());
-    let window = match &dates {
-        Some(set) => match (set.first(), set.last()) {
-            (Some(&first), Some(&last)) => Some((
-                local_midnight(tz, first - Duration::days(1)),
-                local_midnight(tz, last + Duration::days(2)),
-            )),
-            _ => return Ok((dates, BTreeMap::new())),
-        },
-        None => None,
-    };
-    let ignored = aggregates::rows_outside(conn, user_id, window, accepted).await?;
-    if ignored > 0 {
-        tracing::warn!(user_id = %user_id, rows = ignored, "aggregation ignored rows dated outside the accepted range");
-    }
-    let window = within(window, accepted);
-
+    window: Window,
+) -> Result<BTreeMap<NaiveDate, DayInputs>, sqlx::Error> {
     let mut days: BTreeMap<NaiveDate, DayInputs> = BTreeMap::new();
     for reading in aggregates::readings(conn, user_id, window, local_day::HUB_SOURCES).await? {
         days.entry(local_date(tz, reading.0))
@@ -297,7 +304,7 @@ async fn load_days(
     for meal in aggregates::meals(conn, user_id, window).await? {
         days.entry(local_date(tz, meal.eaten_at)).or_default().meals.push(meal);
     }
-    Ok((dates, days))
+    Ok(days)
 }
 
 /// One local day computed from its raw rows, for a caller that reads it live (the daily summary and the dashboard):
@@ -318,7 +325,10 @@ pub async fn compute_days(
     dates: &BTreeSet<NaiveDate>,
 ) -> Result<BTreeMap<NaiveDate, ComputedDay>, AggregationError> {
     let (tz, target) = settings(conn, user_id).await?;
-    let (dates, mut days) = load_days(conn, user_id, tz, Some(dates)).await?;
+    let Some(Scope { dates, window }) = scope(tz, Some(dates)) else {
+        return Ok(BTreeMap::new());
+    };
+    let mut days = load_days(conn, user_id, tz, within(window, accepted_window(Utc::now()))).await?;
     Ok(dates
         .unwrap_or_default()
         .into_iter()
@@ -344,8 +354,17 @@ pub async fn recompute_days(
     dates: Option<&BTreeSet<NaiveDate>>,
 ) -> Result<Report, AggregationError> {
     let (tz, target) = settings(conn, user_id).await?;
-    let (dates, days) = load_days(conn, user_id, tz, dates).await?;
     // Dates no accepted row can fall on are not computed (a full run deletes their leftover rows below).
+    let Some(Scope { dates, window }) = scope(tz, dates) else {
+        return Ok(Report::default());
+    };
+    // Only the job reports the rows it ignores; live reads of the same days would log them on every request.
+    let accepted = accepted_window(Utc::now());
+    let ignored = aggregates::rows_outside(conn, user_id, window, accepted).await?;
+    if ignored > 0 {
+        tracing::warn!(user_id = %user_id, rows = ignored, "aggregation ignored rows dated outside the accepted range");
+    }
+    let days = load_days(conn, user_id, tz, within(window, accepted)).await?;
     let targets: BTreeSet<NaiveDate> = match dates {
         Some(set) => set,
         None => {
