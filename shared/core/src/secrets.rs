@@ -60,32 +60,28 @@ pub fn random_signing_key() -> String {
 /// another process created a different one meanwhile — so the key a running server signs with outlives the
 /// emulator. Returns whether anything had to change.
 pub async fn restore(client: &Client, id: &str, value: &SecretString) -> Result<bool, SecretError> {
+    use aws_sdk_secretsmanager::error::DisplayErrorContext;
     use secrecy::ExposeSecret;
-    let error = |e: String| SecretError::Read {
-        id: id.into(),
-        reason: e,
+    let written = match read(client, id).await {
+        Ok(stored) if stored.expose_secret() == value.expose_secret() => return Ok(false),
+        Ok(_) => client
+            .put_secret_value()
+            .secret_id(id)
+            .secret_string(value.expose_secret())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| DisplayErrorContext(e).to_string()),
+        Err(_) => client
+            .create_secret()
+            .name(id)
+            .secret_string(value.expose_secret())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| DisplayErrorContext(e).to_string()),
     };
-    match read(client, id).await {
-        Ok(stored) if stored.expose_secret() == value.expose_secret() => Ok(false),
-        Ok(_) => {
-            client
-                .put_secret_value()
-                .secret_id(id)
-                .secret_string(value.expose_secret())
-                .send()
-                .await
-                .map_err(|e| error(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string()))?;
-            Ok(true)
-        }
-        Err(_) => {
-            client
-                .create_secret()
-                .name(id)
-                .secret_string(value.expose_secret())
-                .send()
-                .await
-                .map_err(|e| error(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string()))?;
-            Ok(true)
-        }
-    }
+    written
+        .map(|()| true)
+        .map_err(|reason| SecretError::Read { id: id.into(), reason })
 }
