@@ -11,21 +11,7 @@ export GLUCOLENS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$GLUCOLENS_ROOT/infra/lib.sh"
 cd "$GLUCOLENS_ROOT"
 
-ensure_python_tools
-WORK=$(mktemp -d /tmp/glucolens-fuzz.XXXXXX)
-chmod 755 "$WORK"
-cleanup() {
-    [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null || true
-    [ -n "${MOTO_PID:-}" ] && kill "$MOTO_PID" 2>/dev/null || true
-    stop_postgres
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-PG_PORT=$(free_port)
-MOTO_PORT=$(free_port)
-start_postgres "$WORK/pg" "$PG_PORT"
-start_moto "$MOTO_PORT" "$WORK/moto.log"
+start_throwaway_stack fuzz
 failed=0
 for run in $(seq 1 "${RUNS:-3}"); do
     seed=$(python3 -c 'import secrets; print(secrets.randbelow(2**31))')

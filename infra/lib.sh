@@ -113,6 +113,26 @@ export_local_env() {
     export MOTO_SERVER="$TOOLS_VENV/bin/moto_server"
 }
 
+# start_throwaway_stack NAME: Python tools, then a PostgreSQL cluster and moto on free ports in a new temporary
+# directory, all removed (with any SERVE_PID) when the calling script exits. Sets WORK, PG_PORT, MOTO_PORT.
+start_throwaway_stack() {
+    ensure_python_tools
+    WORK=$(mktemp -d "/tmp/glucolens-$1.XXXXXX")
+    chmod 755 "$WORK"  # the postgres user must reach the cluster directory inside it
+    trap stop_throwaway_stack EXIT INT TERM
+    PG_PORT=$(free_port)
+    MOTO_PORT=$(free_port)
+    start_postgres "$WORK/pg" "$PG_PORT"
+    start_moto "$MOTO_PORT" "$WORK/moto.log"
+}
+
+stop_throwaway_stack() {
+    [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null || true
+    [ -n "${MOTO_PID:-}" ] && kill "$MOTO_PID" 2>/dev/null || true
+    stop_postgres
+    rm -rf "$WORK"
+}
+
 # fuzz_api WORK PG_PORT MOTO_PORT: a fresh database, `glucolens serve` on it, and schemathesis against the served
 # OpenAPI document (SCHEMATHESIS_SEED, MAX_EXAMPLES as infra/schemathesis.sh reads them). Sets SERVE_PID; the
 # caller's cleanup stops it.

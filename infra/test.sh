@@ -6,21 +6,7 @@ export GLUCOLENS_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$GLUCOLENS_ROOT/infra/lib.sh"
 cd "$GLUCOLENS_ROOT"
 
-ensure_python_tools
-WORK=$(mktemp -d /tmp/glucolens-test.XXXXXX)
-chmod 755 "$WORK"  # the postgres user must reach the cluster directory inside it
-cleanup() {
-    [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null || true
-    [ -n "${MOTO_PID:-}" ] && kill "$MOTO_PID" 2>/dev/null || true
-    stop_postgres
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-PG_PORT=$(free_port)
-MOTO_PORT=$(free_port)
-start_postgres "$WORK/pg" "$PG_PORT"
-start_moto "$MOTO_PORT" "$WORK/moto.log"
+start_throwaway_stack test
 export_local_env "$PG_PORT" "$MOTO_PORT" postgres
 log "PostgreSQL on 127.0.0.1:$PG_PORT, moto on 127.0.0.1:$MOTO_PORT"
 
