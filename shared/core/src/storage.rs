@@ -23,6 +23,11 @@ pub enum UploadError {
     S3(String),
 }
 
+/// An S3 call's error with its whole cause chain (the SDK's own `Display` says only "service error").
+fn s3_error(error: impl std::error::Error + 'static) -> UploadError {
+    UploadError::S3(aws_sdk_s3::error::DisplayErrorContext(error).to_string())
+}
+
 #[derive(Debug, Clone)]
 pub struct UploadBucket {
     client: aws_sdk_s3::Client,
@@ -78,7 +83,7 @@ impl UploadBucket {
                 tracing::debug!(error = %aws_sdk_s3::error::DisplayErrorContext(e), "create_bucket");
                 Ok(false)
             }
-            Err(e) => Err(UploadError::S3(aws_sdk_s3::error::DisplayErrorContext(e).to_string())),
+            Err(e) => Err(s3_error(e)),
         }
     }
 
@@ -101,7 +106,7 @@ impl UploadBucket {
             .key(key)
             .presigned(presigning)
             .await
-            .map_err(|e| UploadError::S3(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+            .map_err(s3_error)?;
         Ok(request.uri().to_owned())
     }
 
@@ -115,7 +120,7 @@ impl UploadBucket {
             .key(key)
             .send()
             .await
-            .map_err(|e| UploadError::S3(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+            .map_err(s3_error)?;
         let stream = object.body.into_async_read();
         Ok(std::io::BufReader::with_capacity(
             256 * 1024,
@@ -131,7 +136,7 @@ impl UploadBucket {
             .key(key)
             .send()
             .await
-            .map_err(|e| UploadError::S3(aws_sdk_s3::error::DisplayErrorContext(e).to_string()))?;
+            .map_err(s3_error)?;
         Ok(())
     }
 }
