@@ -13,7 +13,6 @@
 //! SHA-256 of the address, never the address in clear.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::OnceLock;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -21,27 +20,6 @@ use glucolens_core::http::ApiError;
 use glucolens_core::store::rate_limit;
 use glucolens_core::AppState;
 use sha2::{Digest, Sha256};
-
-/// Registration and sign-in attempts allowed per client address per (fixed) minute, together.
-pub const AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE: u32 = 20;
-
-/// Overrides [`AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE`] (a positive integer), e.g. for fuzzing from one address.
-pub const AUTH_ATTEMPTS_ENV: &str = "AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE";
-
-/// The per-client limit in force: [`AUTH_ATTEMPTS_ENV`] if set to a positive integer, else the default.
-pub fn attempts_per_minute() -> u32 {
-    static LIMIT: OnceLock<u32> = OnceLock::new();
-    *LIMIT.get_or_init(|| match std::env::var(AUTH_ATTEMPTS_ENV) {
-        Err(_) => AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE,
-        Ok(raw) => match raw.trim().parse::<u32>() {
-            Ok(limit) if limit > 0 => limit,
-            _ => {
-                tracing::warn!(value = %raw, "{AUTH_ATTEMPTS_ENV} is not a positive integer; using the default");
-                AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE
-            }
-        },
-    })
-}
 
 /// The client's address as the rate limit sees it (see the module documentation), or `None` when unknown.
 pub fn client_address(parts: &Parts) -> Option<IpAddr> {
@@ -97,7 +75,7 @@ impl FromRequestParts<AppState> for AuthAttempt {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let bucket = bucket(client_address(parts));
-        match rate_limit::hit_limited(&state.db, &bucket, attempts_per_minute()).await? {
+        match rate_limit::hit_limited(&state.db, &bucket, state.auth_attempts_per_client_per_minute).await? {
             None => Ok(AuthAttempt),
             Some(retry_after_secs) => Err(ApiError::RateLimited { retry_after_secs }),
         }

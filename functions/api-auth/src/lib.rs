@@ -8,7 +8,8 @@
 
 pub mod client;
 
-pub use client::{AuthAttempt, AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE};
+pub use client::AuthAttempt;
+pub use glucolens_core::config::AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;

@@ -12,6 +12,9 @@ pub enum SecretSource {
     Env(SecretString),
 }
 
+/// Registration and sign-in attempts allowed per client address per (fixed) minute, together, by default.
+pub const AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE: u32 = 20;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database: SecretSource,
@@ -23,6 +26,8 @@ pub struct Config {
     pub analysis_queue: String,
     /// Requests a user may make per minute, across all Lambda instances.
     pub rate_limit_per_minute: u32,
+    /// Registration and sign-in attempts per client address per minute (`AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE`).
+    pub auth_attempts_per_client_per_minute: u32,
     /// Set when talking to a local AWS emulator (moto): missing queues and secrets are then created on demand.
     pub aws_endpoint_url: Option<String>,
 }
@@ -51,6 +56,11 @@ impl Config {
             signing_key_secret_id: lookup("SIGNING_KEY_SECRET_ID").unwrap_or_else(|| "glucolens/signing-key".into()),
             analysis_queue: lookup("ANALYSIS_QUEUE_URL").unwrap_or_else(|| "glucolens-analysis".into()),
             rate_limit_per_minute: parse_or(&lookup, "RATE_LIMIT_PER_MINUTE", 100)?,
+            auth_attempts_per_client_per_minute: parse_or(
+                &lookup,
+                "AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE",
+                AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE,
+            )?,
             aws_endpoint_url: lookup("AWS_ENDPOINT_URL"),
         })
     }

@@ -15,6 +15,7 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub queue: AnalysisQueue,
     pub rate_limit_per_minute: u32,
+    pub auth_attempts_per_client_per_minute: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,7 @@ impl AppState {
             tokens: TokenKeys::new(&signing_key),
             queue,
             rate_limit_per_minute: config.rate_limit_per_minute,
+            auth_attempts_per_client_per_minute: config.auth_attempts_per_client_per_minute,
         })
     }
 }
