@@ -74,7 +74,7 @@ def parse_cli_output(text):
     return found
 
 
-# The log line each kind of message ends with (shared/core/src/jobs.rs), by step name prefix.
+# The log line each kind of message ends with (shared/app/src/jobs.rs), by step name prefix.
 COMPLETION_LINES = {
     "aggregate-daily": "aggregated",
     "compute-correlations": "correlations computed",

@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use glucolens_core::queue::AnalysisQueue;
-use glucolens_core::secrets;
-use glucolens_core::storage::UploadBucket;
+use glucolens_aws::queue::AnalysisQueue;
+use glucolens_aws::secrets;
+use glucolens_aws::storage::UploadBucket;
 use secrecy::SecretString;
 
 /// How often the emulator is checked.

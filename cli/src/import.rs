@@ -6,10 +6,10 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use glucolens_core::domain::Email;
-use glucolens_core::import_service;
-use glucolens_core::store::imports::{self, ImportStatus};
+use glucolens_app::import_service;
+use glucolens_domain::Email;
 use glucolens_importers::Format;
+use glucolens_store::imports::{self, ImportStatus};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,13 +24,13 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let config = glucolens_core::config::Config::from_env()?;
-    let glucolens_core::config::SecretSource::Env(url) = &config.database else {
+    let config = glucolens_aws::config::Config::from_env()?;
+    let glucolens_aws::config::SecretSource::Env(url) = &config.database else {
         anyhow::bail!("`glucolens import` needs DATABASE_URL");
     };
-    let db = glucolens_core::db::connect(url, 2, config.db_acquire_timeout).await?;
+    let db = glucolens_store::db::connect(url, 2, config.db_acquire_timeout).await?;
     let email = Email::parse(&args.user).map_err(|e| anyhow::anyhow!("--user: {}", e.reason))?;
-    let (user_id, _) = glucolens_core::store::users::credentials(&db, &email)
+    let (user_id, _) = glucolens_store::users::credentials(&db, &email)
         .await?
         .context("no account with that email")?;
     let mut reader = BufReader::with_capacity(

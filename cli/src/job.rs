@@ -4,9 +4,9 @@
 
 use std::time::Instant;
 
-use glucolens_core::domain::task::TaskKind;
-use glucolens_core::jobs;
-use glucolens_core::AppState;
+use glucolens_app::jobs;
+use glucolens_domain::task::TaskKind;
+use glucolens_web::AppState;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Job {

@@ -49,7 +49,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    glucolens_core::telemetry::init();
+    glucolens_aws::telemetry::init();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Migrate => migrate().await,
@@ -71,12 +71,12 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate() -> anyhow::Result<()> {
-    let config = glucolens_core::config::Config::from_env()?;
-    let glucolens_core::config::SecretSource::Env(url) = &config.database else {
+    let config = glucolens_aws::config::Config::from_env()?;
+    let glucolens_aws::config::SecretSource::Env(url) = &config.database else {
         anyhow::bail!("`glucolens migrate` needs DATABASE_URL");
     };
-    let db = glucolens_core::db::connect(url, 1, config.db_acquire_timeout).await?;
-    glucolens_core::db::MIGRATOR.run(&db).await?;
+    let db = glucolens_store::db::connect(url, 1, config.db_acquire_timeout).await?;
+    glucolens_store::db::MIGRATOR.run(&db).await?;
     println!("migrations applied");
     Ok(())
 }

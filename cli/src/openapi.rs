@@ -75,12 +75,12 @@ mod tests {
     #[test]
     fn every_route_is_documented_with_its_problems() {
         let document = serde_json::to_value(document()).unwrap();
-        for route in glucolens_core::routes::ROUTES {
+        for route in glucolens_web::routes::ROUTES {
             let operation = &document["paths"][route.path][route.method.to_lowercase()];
             assert!(operation.is_object(), "{} {} is undocumented", route.method, route.path);
             let responses = operation["responses"].as_object().unwrap();
             // Nightscout clients speak their own protocol: its errors are not documented as problems.
-            if route.function == glucolens_core::routes::Function::Nightscout {
+            if route.function == glucolens_web::routes::Function::Nightscout {
                 continue;
             }
             for (status, response) in responses.iter().filter(|(status, _)| status.as_str() >= "400") {

@@ -1,4 +1,4 @@
-//! `glucolens sample-data`: seeded sample accounts with planted effects (see `glucolens_core::sample` for the model
+//! `glucolens sample-data`: seeded sample accounts with planted effects (see `glucolens_sample` for the model
 //! and the effect sizes). Users are generated on the blocking pool and written concurrently, one transaction each.
 
 use std::sync::Arc;
@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use chrono::{Duration, NaiveDate, Utc};
-use glucolens_core::config::{Config, SecretSource};
-use glucolens_core::domain::Password;
-use glucolens_core::sample::{self, Written};
-use glucolens_core::store::InsertCounts;
+use glucolens_aws::config::{Config, SecretSource};
+use glucolens_domain::Password;
+use glucolens_sample::{self as sample, Written};
+use glucolens_store::InsertCounts;
 use tokio::task::JoinSet;
 
 #[derive(clap::Args)]
@@ -49,10 +49,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let SecretSource::Env(url) = &config.database else {
         anyhow::bail!("`glucolens sample-data` needs DATABASE_URL");
     };
-    let db = glucolens_core::db::connect(url, args.connections, config.db_acquire_timeout).await?;
+    let db = glucolens_store::db::connect(url, args.connections, config.db_acquire_timeout).await?;
     let password = Password::parse(sample::DEMO_PASSWORD).map_err(|e| anyhow::anyhow!(e.reason))?;
     // One Argon2id hash shared by every sample account (they share the demo password).
-    let password_hash: Arc<str> = glucolens_core::passwords::hash(password).await?.into();
+    let password_hash: Arc<str> = glucolens_credentials::passwords::hash(password).await?.into();
     let start = args
         .start_date
         .unwrap_or_else(|| Utc::now().date_naive() - Duration::days(i64::from(args.days)));

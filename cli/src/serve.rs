@@ -8,10 +8,10 @@ use axum::extract::{ConnectInfo, Request};
 use axum::http::Method;
 use axum::routing::{on_service, MethodFilter, MethodRouter};
 use axum::Router;
-use glucolens_core::config::Config;
-use glucolens_core::http::{layers, ApiError};
-use glucolens_core::routes::{Function, ROUTES};
-use glucolens_core::AppState;
+use glucolens_aws::config::Config;
+use glucolens_web::routes::{Function, ROUTES};
+use glucolens_web::AppState;
+use glucolens_web::{layers, ApiError};
 use tower::ServiceExt;
 
 #[derive(clap::Args)]
@@ -53,13 +53,13 @@ async fn emulator_resources(
     state: &AppState,
 ) -> anyhow::Result<crate::emulator::Resources> {
     let secrets = aws_sdk_secretsmanager::Client::new(aws);
-    let signing_key = glucolens_core::secrets::read(&secrets, &config.signing_key_secret_id).await?;
+    let signing_key = glucolens_aws::secrets::read(&secrets, &config.signing_key_secret_id).await?;
     Ok(crate::emulator::Resources {
         secrets,
         signing_key_id: config.signing_key_secret_id.clone(),
         signing_key,
         queue: state.queue.clone(),
-        bucket: glucolens_core::storage::UploadBucket::from_env().await?,
+        bucket: glucolens_aws::storage::UploadBucket::from_env().await?,
     })
 }
 

@@ -1,9 +1,9 @@
 //! `glucolens template`: writes each HTTP function's API Gateway route events in `template.yaml` from the one route
-//! table (`glucolens_core::routes::ROUTES`), so the deployed API and `glucolens serve` cannot drift apart.
+//! table (`glucolens_web::routes::ROUTES`), so the deployed API and `glucolens serve` cannot drift apart.
 
 use std::path::PathBuf;
 
-use glucolens_core::routes::{Route, ROUTES};
+use glucolens_web::routes::{Route, ROUTES};
 
 #[derive(clap::Args)]
 pub struct Args {

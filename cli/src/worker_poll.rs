@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use analysis_worker::{poll_once, PollOutcome};
-use glucolens_core::AppState;
+use glucolens_web::AppState;
 
 /// Long-poll wait per receive, within SQS's 0–20 s.
 const WAIT_SECS: i32 = 5;
@@ -15,7 +15,7 @@ const WAIT_SECS: i32 = 5;
 pub async fn drain(state: &AppState) -> anyhow::Result<PollOutcome> {
     let mut total = PollOutcome::default();
     loop {
-        let outcome = poll_once(state, 1, None).await?;
+        let outcome = poll_once(&state.db, &state.queue, 1, None).await?;
         if outcome.received == 0 {
             return Ok(total);
         }
@@ -27,7 +27,7 @@ pub async fn drain(state: &AppState) -> anyhow::Result<PollOutcome> {
 /// Polls forever (until the task is aborted); a queue error is logged and retried after a pause.
 pub async fn run(state: AppState) {
     loop {
-        match poll_once(&state, WAIT_SECS, None).await {
+        match poll_once(&state.db, &state.queue, WAIT_SECS, None).await {
             Ok(outcome) if outcome.received > 0 => {
                 tracing::info!(
                     received = outcome.received,

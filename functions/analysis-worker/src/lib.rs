@@ -1,10 +1,10 @@
-//! The analysis worker: the SQS event source mapping hands it batches of [`glucolens_core::jobs::JobMessage`]s.
+//! The analysis worker: the SQS event source mapping hands it batches of [`glucolens_app::queue::JobMessage`]s.
 //! Each record is processed on its own; only the failed ones are returned as `batchItemFailures`
 //! (`ReportBatchItemFailures`), so one bad message neither redoes nor loses its neighbours. Which errors are
-//! retried and which are dropped is decided in `glucolens_core::jobs` (see its module documentation).
+//! retried and which are dropped is decided in `glucolens_app::jobs` (see its module documentation).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use glucolens_core::jobs::{self, Disposition};
+use glucolens_app::jobs::{self, Disposition};
 use sqlx::PgPool;
 
 /// Processes a batch; records are handled one after another, which keeps one worker's database load to one
@@ -50,14 +50,14 @@ pub struct PollOutcome {
 /// reported as failures. Failures stay in the queue, reappear after `visibility_timeout_secs` (the queue's own
 /// when `None`) and move to the DLQ after `MAX_RECEIVES` receives, as on AWS.
 pub async fn poll_once(
-    state: &glucolens_core::AppState,
+    db: &PgPool,
+    queue: &glucolens_aws::queue::AnalysisQueue,
     wait_secs: i32,
     visibility_timeout_secs: Option<i32>,
-) -> Result<PollOutcome, glucolens_core::queue::QueueError> {
+) -> Result<PollOutcome, glucolens_app::queue::QueueError> {
     use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 
-    let queue = &state.queue;
-    let sqs_error = |error: &dyn std::fmt::Display| glucolens_core::queue::QueueError::Sqs {
+    let sqs_error = |error: &dyn std::fmt::Display| glucolens_app::queue::QueueError::Unreachable {
         queue: queue.url().into(),
         reason: error.to_string(),
     };
@@ -93,7 +93,7 @@ pub async fn poll_once(
         event.records.push(record);
     }
     let outcome_received = event.records.len();
-    let response = handle_batch(&state.db, event).await;
+    let response = handle_batch(db, event).await;
     for failure in &response.batch_item_failures {
         receipts.remove(&failure.item_identifier);
     }

@@ -1,17 +1,20 @@
 //! End to end: a sample-data user with planted effects → scheduled fan-out → worker → the correlations table holds
-//! the planted effects as significant and none of the pure-noise variables (see `glucolens_core::sample`).
+//! the planted effects as significant and none of the pure-noise variables (see `glucolens_sample`).
 
 use analysis_worker::poll_once;
 use chrono::NaiveDate;
-use glucolens_core::domain::task::TaskKind;
-use glucolens_core::{jobs, sample, testing, AppState};
+use glucolens_app::jobs;
+use glucolens_domain::task::TaskKind;
+use glucolens_sample as sample;
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use sqlx::PgPool;
 
 async fn run_job(state: &AppState, kind: TaskKind) {
     let report = jobs::fan_out(&state.db, &state.queue, kind).await.unwrap();
     assert_eq!(report.users, 1);
     loop {
-        let outcome = poll_once(state, 0, Some(0)).await.unwrap();
+        let outcome = poll_once(&state.db, &state.queue, 0, Some(0)).await.unwrap();
         assert_eq!(outcome.failed, 0);
         if outcome.received == 0 {
             break;
@@ -19,7 +22,7 @@ async fn run_job(state: &AppState, kind: TaskKind) {
     }
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn the_planted_effects_are_found_and_the_noise_variables_are_not(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let start = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();

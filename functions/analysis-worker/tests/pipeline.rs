@@ -3,11 +3,13 @@
 
 use analysis_worker::{poll_once, PollOutcome};
 use chrono::{TimeZone, Utc};
-use glucolens_core::domain::task::{TaskKind, TaskStatus};
-use glucolens_core::jobs::{self, JobMessage};
-use glucolens_core::queue::MAX_RECEIVES;
-use glucolens_core::store::tasks;
-use glucolens_core::{testing, AppState};
+use glucolens_app::jobs;
+use glucolens_app::queue::JobMessage;
+use glucolens_app::queue::MAX_RECEIVES;
+use glucolens_domain::task::{TaskKind, TaskStatus};
+use glucolens_store::tasks;
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -15,7 +17,7 @@ use uuid::Uuid;
 async fn drain(state: &AppState) -> PollOutcome {
     let mut total = PollOutcome::default();
     loop {
-        let outcome = poll_once(state, 0, Some(0)).await.unwrap();
+        let outcome = poll_once(&state.db, &state.queue, 0, Some(0)).await.unwrap();
         if outcome.received == 0 {
             return total;
         }
@@ -39,7 +41,7 @@ async fn user_with_two_days(db: &PgPool, time_zone: &str) -> Uuid {
     user
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn scheduled_fan_out_sends_one_message_per_user_and_the_worker_aggregates_them(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let users = [
@@ -75,7 +77,7 @@ async fn scheduled_fan_out_sends_one_message_per_user_and_the_worker_aggregates_
     assert_eq!(report.users, 4);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_redelivered_message_changes_nothing(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = user_with_two_days(&db, "Europe/Berlin").await;
@@ -100,7 +102,7 @@ async fn a_redelivered_message_changes_nothing(db: PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_poison_message_fails_alone_and_ends_in_the_dead_letter_queue(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let good = [
@@ -116,7 +118,7 @@ async fn a_poison_message_fails_alone_and_ends_in_the_dead_letter_queue(db: PgPo
     ];
     state.queue.send_all(&bodies).await.unwrap();
 
-    let first = poll_once(&state, 0, Some(0)).await.unwrap();
+    let first = poll_once(&state.db, &state.queue, 0, Some(0)).await.unwrap();
     assert_eq!(first, PollOutcome { received: 4, failed: 1 });
     for user in good {
         assert!(!aggregate_rows(&db, user).await.is_empty());
@@ -154,7 +156,7 @@ async fn a_poison_message_fails_alone_and_ends_in_the_dead_letter_queue(db: PgPo
     assert!(in_dlq[0].body.as_deref().unwrap().contains("self_destruct"));
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_task_goes_from_queued_to_succeeded_and_a_second_trigger_returns_the_pending_one(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = user_with_two_days(&db, "UTC").await;
@@ -193,7 +195,7 @@ async fn a_task_goes_from_queued_to_succeeded_and_a_second_trigger_returns_the_p
     assert_ne!(next.id, task.id);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_task_fails_when_its_last_delivery_fails(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -212,7 +214,7 @@ async fn a_task_fails_when_its_last_delivery_fails(db: PgPool) {
     assert!(failed.error.is_some() && failed.finished_at.is_some());
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn the_sample_event_reports_only_its_malformed_record(db: PgPool) {
     let event: aws_lambda_events::event::sqs::SqsEvent =
         serde_json::from_str(include_str!("../../../events/worker-analysis-batch.json")).unwrap();

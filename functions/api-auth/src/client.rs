@@ -16,9 +16,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use glucolens_core::http::ApiError;
-use glucolens_core::store::rate_limit;
-use glucolens_core::AppState;
+use glucolens_store::rate_limit;
+use glucolens_web::ApiError;
+use glucolens_web::AppState;
 use sha2::{Digest, Sha256};
 
 /// The client's address as the rate limit sees it (see the module documentation), or `None` when unknown.

@@ -9,7 +9,7 @@
 pub mod client;
 
 pub use client::AuthAttempt;
-pub use glucolens_core::config::AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE;
+pub use glucolens_aws::config::AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
@@ -19,14 +19,14 @@ use axum::http::{header, HeaderMap};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
-use glucolens_core::domain::{Email, FieldError, GlucoseUnit, Password, TargetRange, UserTimeZone};
-use glucolens_core::http::problem::Problem;
-use glucolens_core::http::{openapi, with_api_layers, ApiError, ApiJson, AuthUser, MAX_BODY_BYTES};
-use glucolens_core::passwords;
-use glucolens_core::store::rate_limit;
-use glucolens_core::store::refresh_tokens::{self, IssuedRefreshToken, Rotation};
-use glucolens_core::store::users::{self, NewUser, SettingsChange, User};
-use glucolens_core::AppState;
+use glucolens_credentials::passwords;
+use glucolens_domain::{Email, FieldError, GlucoseUnit, Password, TargetRange, UserTimeZone};
+use glucolens_store::rate_limit;
+use glucolens_store::refresh_tokens::{self, IssuedRefreshToken, Rotation};
+use glucolens_store::users::{self, NewUser, SettingsChange, User};
+use glucolens_web::problem::Problem;
+use glucolens_web::AppState;
+use glucolens_web::{openapi, with_api_layers, ApiError, ApiJson, AuthUser, MAX_BODY_BYTES};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -37,7 +37,7 @@ use uuid::Uuid;
 /// guesser cannot tell a right password from a wrong one by the answer.
 pub const LOGIN_ATTEMPTS_PER_MINUTE: i32 = 5;
 
-/// Every route this function serves (see `glucolens_core::routes::ROUTES`).
+/// Every route this function serves (see `glucolens_web::routes::ROUTES`).
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/api/v1/auth/register", post(register))
@@ -57,7 +57,7 @@ pub fn router(state: AppState) -> Router {
 )]
 struct AuthApi;
 
-glucolens_core::problem_responses! {
+glucolens_web::problem_responses! {
     /// The problems of `POST /api/v1/auth/register`.
     RegisterProblems = [
         ("400", "The body is not JSON of this shape"),

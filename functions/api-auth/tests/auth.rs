@@ -1,8 +1,8 @@
 //! Account and token flows through the real router, against a fresh PostgreSQL database per test and moto.
 
 use axum::http::{header, HeaderMap, Method, StatusCode};
-use glucolens_core::testing;
-use glucolens_core::AppState;
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -92,7 +92,7 @@ fn user_id(session: &Value) -> Uuid {
     session["user"]["id"].as_str().unwrap().parse().unwrap()
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn register_from_an_api_gateway_event_then_login_and_read_me(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let request = lambda_http::request::from_str(include_str!("../../../events/api-auth-register.json")).unwrap();
@@ -136,7 +136,7 @@ async fn register_from_an_api_gateway_event_then_login_and_read_me(db: sqlx::PgP
     assert_eq!(me.body, *user);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn registration_lists_every_invalid_field_with_its_code(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let reply = send(
@@ -182,7 +182,7 @@ async fn registration_lists_every_invalid_field_with_its_code(db: sqlx::PgPool) 
     assert_eq!(users, 0, "nothing is written for an invalid registration");
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_registered_email_cannot_register_again_in_any_case(db: sqlx::PgPool) {
     let state = testing::state(db).await;
     let email = unique_email();
@@ -199,7 +199,7 @@ async fn a_registered_email_cannot_register_again_in_any_case(db: sqlx::PgPool) 
     assert_eq!(again.body["code"], "email_taken");
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn unknown_email_and_wrong_password_get_the_same_answer(db: sqlx::PgPool) {
     let state = testing::state(db).await;
     let email = unique_email();
@@ -215,7 +215,7 @@ async fn unknown_email_and_wrong_password_get_the_same_answer(db: sqlx::PgPool) 
     assert_eq!(wrong_password.body, malformed_email.body);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn repeated_login_attempts_are_throttled_per_email(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let email = unique_email();
@@ -254,7 +254,7 @@ async fn repeated_login_attempts_are_throttled_per_email(db: sqlx::PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn an_expired_access_token_is_refused_with_its_own_code(db: sqlx::PgPool) {
     let state = testing::state(db).await;
     let id = user_id(&register(&state, &unique_email()).await);
@@ -271,7 +271,7 @@ async fn an_expired_access_token_is_refused_with_its_own_code(db: sqlx::PgPool) 
     );
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn refresh_rotates_and_reuse_revokes_the_whole_family(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let session = register(&state, &unique_email()).await;
@@ -330,7 +330,7 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family(db: sqlx::PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn expired_and_unknown_refresh_tokens_are_refused(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let session = register(&state, &unique_email()).await;
@@ -345,7 +345,7 @@ async fn expired_and_unknown_refresh_tokens_are_refused(db: sqlx::PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn the_per_user_rate_limit_answers_429_with_retry_after(db: sqlx::PgPool) {
     let mut state = testing::state(db).await;
     state.rate_limit_per_minute = 3;
@@ -366,7 +366,7 @@ async fn the_per_user_rate_limit_answers_429_with_retry_after(db: sqlx::PgPool) 
     assert!((1..=60).contains(&retry_after));
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn settings_change_validates_and_marks_days_for_reaggregation(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let session = register(&state, &unique_email()).await;
@@ -469,7 +469,7 @@ async fn rows_of(db: &sqlx::PgPool, user: Uuid) -> Vec<(String, i64)> {
     counts
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn erasing_an_account_removes_all_its_rows_and_only_its_rows(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let leaving = register(&state, &unique_email()).await;

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use chrono::{TimeZone, Utc};
-use glucolens_core::aggregation::{self, AggregationError, Mode};
-use glucolens_core::testing;
+use glucolens_app::aggregation::{self, AggregationError, Mode};
+use glucolens_testing as testing;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
@@ -19,7 +19,7 @@ async fn count(db: &PgPool, table: &str, user: uuid::Uuid) -> i64 {
         .unwrap()
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn erasure_during_a_running_aggregation_succeeds_and_leaves_nothing(db: PgPool) {
     let state = testing::state(db.clone()).await;
     for round in 0..12u64 {

@@ -2,8 +2,8 @@
 //! the address reaching the database. Never a 500.
 
 use axum::http::{header, StatusCode};
-use glucolens_core::testing;
-use glucolens_core::AppState;
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -21,7 +21,7 @@ async fn post(state: &AppState, path: &str, body: Value) -> (StatusCode, Value) 
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_nul_in_the_email_is_422_on_register_and_login(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let password = "correct horse battery";

@@ -2,9 +2,9 @@
 //! PostgreSQL database per test and moto.
 
 use axum::http::{header, HeaderMap, Method, StatusCode};
-use glucolens_core::testing;
-use glucolens_core::tokens::{ACCESS_TOKEN_TTL_SECS, CLOCK_SKEW_SECS};
-use glucolens_core::AppState;
+use glucolens_credentials::tokens::{ACCESS_TOKEN_TTL_SECS, CLOCK_SKEW_SECS};
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -122,7 +122,7 @@ fn code(reply: &Reply) -> (StatusCode, Option<&str>) {
 const REVOKED: (StatusCode, Option<&str>) = (StatusCode::UNAUTHORIZED, Some("session_revoked"));
 const INVALID_REFRESH: (StatusCode, Option<&str>) = (StatusCode::UNAUTHORIZED, Some("invalid_refresh_token"));
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn logout_ends_the_session_and_its_access_tokens_at_once(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let email = unique_email();
@@ -164,7 +164,7 @@ async fn logout_ends_the_session_and_its_access_tokens_at_once(db: sqlx::PgPool)
     );
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn logout_can_also_end_the_session_of_a_given_refresh_token(db: sqlx::PgPool) {
     let state = testing::state(db).await;
     let email = unique_email();
@@ -224,7 +224,7 @@ async fn logout_can_also_end_the_session_of_a_given_refresh_token(db: sqlx::PgPo
     assert_eq!(code(&anonymous), (StatusCode::UNAUTHORIZED, Some("missing_token")));
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn refresh_token_reuse_also_revokes_the_sessions_access_tokens(db: sqlx::PgPool) {
     let state = testing::state(db).await;
     let first = register(&state, &unique_email()).await["tokens"].clone();
@@ -237,7 +237,7 @@ async fn refresh_token_reuse_also_revokes_the_sessions_access_tokens(db: sqlx::P
     assert_eq!(code(&me(&state, text(&first, "access_token")).await), REVOKED);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_successor_minted_while_signing_out_is_refused_too(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let tokens = register(&state, &unique_email()).await["tokens"].clone();
@@ -255,7 +255,7 @@ async fn a_successor_minted_while_signing_out_is_refused_too(db: sqlx::PgPool) {
     assert_eq!(code(&me(&state, text(&next, "access_token")).await), REVOKED);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn tokens_with_an_implausible_lifetime_are_invalid(db: sqlx::PgPool) {
     let state = testing::state(db).await;
     let id: Uuid = register(&state, &unique_email()).await["user"]["id"]
@@ -300,7 +300,7 @@ async fn tokens_with_an_implausible_lifetime_are_invalid(db: sqlx::PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn registration_and_login_are_throttled_per_client_address(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let client = Some("203.0.113.50");
@@ -367,7 +367,7 @@ async fn registration_and_login_are_throttled_per_client_address(db: sqlx::PgPoo
 }
 
 /// Behind API Gateway the source address counts, whatever `X-Forwarded-For` a client makes up.
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn behind_api_gateway_the_source_address_counts_not_forwarded_headers(db: sqlx::PgPool) {
     let state = testing::state(db).await;
     let mut event: Value = serde_json::from_str(include_str!("../../../events/api-auth-register.json")).unwrap();

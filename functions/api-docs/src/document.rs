@@ -2,8 +2,8 @@
 //! routes, the bearer security scheme and the problem+json error schema shared by all. `glucolens openapi` merges
 //! it with every API function's own part into `openapi.json`, which this function serves.
 
-use glucolens_core::domain::FieldError;
-use glucolens_core::http::problem::Problem;
+use glucolens_domain::FieldError;
+use glucolens_web::problem::Problem;
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -27,7 +27,7 @@ struct BearerScheme;
 impl Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         // Operations that name no scheme inherit this one from the document; public ones opt out.
-        glucolens_core::http::openapi::add_bearer_scheme(openapi);
+        glucolens_web::openapi::add_bearer_scheme(openapi);
     }
 }
 

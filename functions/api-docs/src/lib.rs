@@ -13,8 +13,8 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
-use glucolens_core::http::{with_api_layers, ApiError};
-use glucolens_core::AppState;
+use glucolens_web::AppState;
+use glucolens_web::{with_api_layers, ApiError};
 use serde::Serialize;
 
 pub use document::openapi;
@@ -40,7 +40,7 @@ pub struct Health {
     pub status: &'static str,
 }
 
-glucolens_core::problem_responses! {
+glucolens_web::problem_responses! {
     /// The problem the health check can give.
     HealthProblems = [("503", "The database does not answer; retry after `Retry-After`")]
 }
@@ -54,7 +54,7 @@ glucolens_core::problem_responses! {
     )
 )]
 async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    glucolens_core::db::ping(&state.db).await?;
+    glucolens_store::db::ping(&state.db).await?;
     Ok(Json(Health { status: "ok" }))
 }
 

@@ -1,9 +1,9 @@
 use axum::http::StatusCode;
-use glucolens_core::testing;
+use glucolens_testing as testing;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn health_reports_ok_from_an_api_gateway_event(db: sqlx::PgPool) {
     let state = testing::state(db).await;
     let request = lambda_http::request::from_str(include_str!("../../../events/api-health.json")).unwrap();
@@ -16,7 +16,7 @@ async fn health_reports_ok_from_an_api_gateway_event(db: sqlx::PgPool) {
     );
 }
 
-async fn get(state: glucolens_core::AppState, path: &str) -> (StatusCode, String, String) {
+async fn get(state: glucolens_web::AppState, path: &str) -> (StatusCode, String, String) {
     let request = http::Request::builder()
         .uri(path)
         .body(lambda_http::Body::Empty)
@@ -31,7 +31,7 @@ async fn get(state: glucolens_core::AppState, path: &str) -> (StatusCode, String
     (status, content_type, String::from_utf8(body.to_vec()).unwrap())
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn the_openapi_document_covers_every_route_with_bearer_auth_and_problems(db: sqlx::PgPool) {
     let state = testing::state(db).await;
     let (status, content_type, body) = get(state, "/api/v1/openapi.json").await;
@@ -44,7 +44,7 @@ async fn the_openapi_document_covers_every_route_with_bearer_auth_and_problems(d
     assert_eq!(document["security"][0]["bearer"], serde_json::json!([]));
     assert!(document["components"]["schemas"]["Problem"].is_object());
 
-    let undocumented: Vec<String> = glucolens_core::routes::ROUTES
+    let undocumented: Vec<String> = glucolens_web::routes::ROUTES
         .iter()
         .filter(|route| document["paths"][route.path][route.method.to_lowercase()].is_null())
         .map(|route| format!("{} {}", route.method, route.path))
@@ -62,7 +62,7 @@ async fn the_openapi_document_covers_every_route_with_bearer_auth_and_problems(d
     );
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn the_docs_page_is_self_contained_html(db: sqlx::PgPool) {
     let state = testing::state(db).await;
     let (status, content_type, page) = get(state, "/docs").await;

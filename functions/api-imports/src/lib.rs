@@ -17,15 +17,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use glucolens_core::domain::FieldError;
-use glucolens_core::http::{
-    openapi, with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, Dependency, MAX_BODY_BYTES,
-};
-use glucolens_core::import_service::{self, ImportReport};
-use glucolens_core::storage::{self, UploadBucket};
-use glucolens_core::store::imports::{self, Import, ImportStatus};
-use glucolens_core::AppState;
+use glucolens_app::import_service::{self, ImportReport};
+use glucolens_aws::storage::{self, UploadBucket};
+use glucolens_domain::FieldError;
 use glucolens_importers::Format;
+use glucolens_store::imports::{self, Import, ImportStatus};
+use glucolens_web::AppState;
+use glucolens_web::{openapi, with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, Dependency, MAX_BODY_BYTES};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 use utoipa::{OpenApi, ToSchema};
@@ -37,7 +35,7 @@ const UPLOAD_URL_TTL_SECS: u64 = 15 * 60;
 /// The upload bucket, built on first use from the environment (`IMPORTS_BUCKET`) unless given.
 type Bucket = Arc<OnceCell<UploadBucket>>;
 
-/// Every route this function serves (see `glucolens_core::routes::ROUTES`); the upload bucket comes from the
+/// Every route this function serves (see `glucolens_web::routes::ROUTES`); the upload bucket comes from the
 /// environment.
 pub fn router(state: AppState) -> Router {
     build(state, Arc::new(OnceCell::new()))
@@ -70,7 +68,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
-glucolens_core::problem_responses! {
+glucolens_web::problem_responses! {
     /// The problems of `POST /api/v1/imports`.
     ImportFileProblems = [
         ("400", "The request body could not be read (`unreadable_body`)"),

@@ -2,14 +2,14 @@
 //! request answers 503 naming the database (a serialization failure that persists through the retries).
 
 use axum::http::StatusCode;
-use glucolens_core::testing;
+use glucolens_testing as testing;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
 const NIGHTSCOUT: &str = r#"[{"type":"sgv","sgv":120,"date":1735689600000,"device":"xdrip"}]"#;
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_database_failure_is_503_and_the_import_shows_no_database_text(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;

@@ -3,11 +3,11 @@
 //! conflict with an earlier row's key are skipped and counted in the report; the aggregation afterwards succeeds.
 
 use axum::http::StatusCode;
-use glucolens_core::aggregation::{aggregate_user, Mode};
-use glucolens_core::testing;
-use glucolens_core::AppState;
-use glucolens_importers::rules::TimeProblem;
+use glucolens_app::aggregation::{aggregate_user, Mode};
+use glucolens_domain::rules::TimeProblem;
 use glucolens_importers::DUPLICATE_IN_FILE;
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -78,7 +78,7 @@ fn apple(records: &[(&str, &str)]) -> String {
     text
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_nul_in_any_format_is_422_naming_line_and_field_and_writes_nothing(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -136,7 +136,7 @@ async fn a_nul_in_any_format_is_422_naming_line_and_field_and_writes_nothing(db:
     );
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn out_of_range_rows_in_every_format_are_skipped_and_counted_and_aggregation_succeeds(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "Europe/Berlin").await;
@@ -202,7 +202,7 @@ async fn out_of_range_rows_in_every_format_are_skipped_and_counted_and_aggregati
     assert_eq!(days, 4);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn the_1961_sample_imports_nothing_and_says_why(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;

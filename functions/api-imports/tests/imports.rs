@@ -2,8 +2,8 @@
 //! expected counts, a re-import adds nothing, a cut-off file writes nothing, imports are private to their owner.
 
 use axum::http::StatusCode;
-use glucolens_core::testing;
-use glucolens_core::AppState;
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -93,7 +93,7 @@ fn only_glucose(count: i64) -> [(&'static str, &'static str, i64); 4] {
     ]
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn clarity_12_column(db: PgPool) {
     imports_then_reimports(
         db,
@@ -104,44 +104,44 @@ async fn clarity_12_column(db: PgPool) {
     .await;
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn clarity_14_column(db: PgPool) {
     let file = in_range(sample!("clarity_g6_14col_synthetic_excerpt_cgm_format.csv"));
     imports_then_reimports(db, "dexcom_clarity", &file, only_glucose(583)).await;
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn libreview_notes_only(db: PgPool) {
     let file = sample!("librelink_mmol_eu_notes_type6_glyco.csv");
     imports_then_reimports(db, "libreview", file, only_glucose(0)).await;
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn libreview_historic_without_preamble(db: PgPool) {
     let file = sample!("librelink_mmol_eu_historic_noheader1_glyco.csv");
     imports_then_reimports(db, "libreview", file, only_glucose(6)).await;
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn libre_3_historic_and_scans(db: PgPool) {
     let file = in_range(sample!("libre3_mgdl_synthetic_excerpt_cgm_format.csv"));
     imports_then_reimports(db, "libreview", &file, only_glucose(300 + 60)).await;
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn nightscout_oref0_entries(db: PgPool) {
     let file = sample!("entries_oref0_examples_glucose.json");
     let expected = serde_json::from_slice::<Vec<Value>>(file).unwrap().len() as i64;
     imports_then_reimports(db, "nightscout_entries", file, only_glucose(expected)).await;
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn nightscout_iaps_entries(db: PgPool) {
     let file = sample!("entries_iaps_excerpt_cgm_format.json");
     imports_then_reimports(db, "nightscout_entries", file, only_glucose(288)).await;
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn apple_health_real_excerpt(db: PgPool) {
     let file = sample!("export_excerpt_dogsheep.xml");
     let expected = [
@@ -153,7 +153,7 @@ async fn apple_health_real_excerpt(db: PgPool) {
     imports_then_reimports(db, "apple_health", file, expected).await;
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn apple_health_glucose_sleep_workout_and_meals(db: PgPool) {
     let file = sample!("export_glucose_sleep_diet.xml");
     let expected = [
@@ -165,7 +165,7 @@ async fn apple_health_glucose_sleep_workout_and_meals(db: PgPool) {
     imports_then_reimports(db, "apple_health", file, expected).await;
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn the_format_is_guessed_and_the_report_lists_skips_with_lines(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -183,7 +183,7 @@ async fn the_format_is_guessed_and_the_report_lists_skips_with_lines(db: PgPool)
     assert_eq!(body["errors"][0]["code"], "unknown_format");
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_cut_off_file_writes_nothing_and_the_import_records_why(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -216,7 +216,7 @@ async fn a_cut_off_file_writes_nothing_and_the_import_records_why(db: PgPool) {
         .all(|(status, error)| status == "failed" && error.as_deref().unwrap().contains("truncated")));
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn an_import_is_visible_to_its_owner_only(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let owner = testing::user(&db, "UTC").await;
@@ -234,16 +234,16 @@ async fn an_import_is_visible_to_its_owner_only(db: PgPool) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn files_over_the_body_limit_are_refused_with_a_pointer_to_uploads(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
-    let big = vec![b'a'; glucolens_core::http::MAX_BODY_BYTES + 10];
+    let big = vec![b'a'; glucolens_web::MAX_BODY_BYTES + 10];
     let (status, body) = send(&state, "POST", "/api/v1/imports?format=libreview", user, big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_large_file_cut_off_after_several_batches_were_written_rolls_them_back(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;

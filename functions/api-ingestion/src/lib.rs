@@ -17,21 +17,21 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
 use chrono::Utc;
-use glucolens_core::domain::ingest::{
+use glucolens_app::record_writer::Record;
+use glucolens_domain::ingest::{
     check_batch_size, validate_batch, validate_one, ActivityInput, Context, GlucoseReadingInput, MealInput, SleepInput,
     Validate,
 };
-use glucolens_core::domain::FieldError;
-use glucolens_core::http::{openapi, with_api_layers, ApiError, ApiJson, AuthUser};
-use glucolens_core::record_writer::Record;
-use glucolens_core::store::InsertCounts;
-use glucolens_core::AppState;
+use glucolens_domain::FieldError;
+use glucolens_store::InsertCounts;
+use glucolens_web::AppState;
+use glucolens_web::{openapi, with_api_layers, ApiError, ApiJson, AuthUser};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use write::Writer;
 
-/// Every route this function serves (see `glucolens_core::routes::ROUTES`).
+/// Every route this function serves (see `glucolens_web::routes::ROUTES`).
 pub fn router(state: AppState) -> Router {
     with_api_layers(
         Router::new()
@@ -59,7 +59,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
-glucolens_core::problem_responses! {
+glucolens_web::problem_responses! {
     /// The problem responses every ingestion route can give, documented once.
     ProblemResponses = [
         openapi::MALFORMED_BODY,

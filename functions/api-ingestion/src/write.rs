@@ -1,10 +1,10 @@
 //! Writing validated records: one transaction per request holding the rows and the dirty-day marks, through the
-//! core's one record writer ([`glucolens_core::record_writer`]).
+//! core's one record writer ([`glucolens_app::record_writer`]).
 
-use glucolens_core::http::{ApiError, AuthUser};
-use glucolens_core::record_writer::{Record, RecordWriter};
-use glucolens_core::store::InsertCounts;
-use glucolens_core::AppState;
+use glucolens_app::record_writer::{Record, RecordWriter};
+use glucolens_store::InsertCounts;
+use glucolens_web::AppState;
+use glucolens_web::{ApiError, AuthUser};
 use sqlx::{Postgres, Transaction};
 
 /// One request's writes: always the caller's rows, in one transaction that also marks the affected days dirty.

@@ -4,9 +4,9 @@
 //! a huge value is not echoed whole.
 
 use axum::http::{header, StatusCode};
-use glucolens_core::domain::MgDl;
-use glucolens_core::testing;
-use glucolens_core::AppState;
+use glucolens_domain::MgDl;
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -85,7 +85,7 @@ fn with(mut item: Value, field: &str, value: &str) -> Value {
     item
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn nul_in_any_text_field_of_any_route_is_422_naming_it(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -166,7 +166,7 @@ async fn nul_in_any_text_field_of_any_route_is_422_naming_it(db: sqlx::PgPool) {
     assert_eq!(stored_rows(&db, user).await, 0);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn the_documented_mmol_bounds_are_accepted_and_just_outside_refused(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -198,7 +198,7 @@ async fn the_documented_mmol_bounds_are_accepted_and_just_outside_refused(db: sq
     assert!(!schema.contains("1.1–33.3"));
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn repeated_keys_in_a_batch_collapse_or_are_422_naming_both_indices(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -243,7 +243,7 @@ async fn repeated_keys_in_a_batch_collapse_or_are_422_naming_both_indices(db: sq
     assert_eq!(stored_rows(&db, user).await, 2 + 1, "two readings and their dirty day");
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn leap_seconds_are_422_leap_second(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -270,7 +270,7 @@ async fn leap_seconds_are_422_leap_second(db: sqlx::PgPool) {
     assert_eq!(stored_rows(&db, user).await, 0);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_huge_value_is_not_echoed_whole(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;

@@ -2,8 +2,8 @@
 
 use axum::http::{header, StatusCode};
 use chrono::{Duration, NaiveDate, Utc};
-use glucolens_core::testing;
-use glucolens_core::AppState;
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -108,7 +108,7 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
     expected.iter().map(|(f, c)| (f.to_string(), c.to_string())).collect()
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn one_reading_is_stored_once_and_a_resend_reports_it_present(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "Europe/Paris").await;
@@ -132,7 +132,7 @@ async fn one_reading_is_stored_once_and_a_resend_reports_it_present(db: sqlx::Pg
     assert_eq!(stored_glucose(&db, user).await, [142.0]);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn mmol_per_litre_is_stored_as_mg_per_decilitre(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -153,7 +153,7 @@ async fn mmol_per_litre_is_stored_as_mg_per_decilitre(db: sqlx::PgPool) {
     assert_eq!(source, "api");
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn bulk_counts_new_present_and_in_batch_duplicates_once(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -174,7 +174,7 @@ async fn bulk_counts_new_present_and_in_batch_duplicates_once(db: sqlx::PgPool) 
     assert_eq!((empty.status, empty.body), (StatusCode::OK, counts(0, 0)));
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn bulk_validation_lists_every_bad_item_and_writes_nothing(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -212,7 +212,7 @@ async fn bulk_validation_lists_every_bad_item_and_writes_nothing(db: sqlx::PgPoo
     assert!(dirty_dates(&db, user).await.is_empty());
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_batch_with_one_bad_item_writes_nothing(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -223,7 +223,7 @@ async fn a_batch_with_one_bad_item_writes_nothing(db: sqlx::PgPool) {
     assert_eq!(row_count(&db, "glucose_readings", user).await, 0);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn oversized_batches_and_bodies_are_refused(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -233,7 +233,7 @@ async fn oversized_batches_and_bodies_are_refused(db: sqlx::PgPool) {
     let reply = post(&state, user, "/api/v1/glucose/bulk", too_many).await;
     assert_eq!(field_errors(&reply), pairs(&[("readings", "batch_too_large")]));
 
-    let filler = "x".repeat(glucolens_core::http::MAX_BODY_BYTES);
+    let filler = "x".repeat(glucolens_web::MAX_BODY_BYTES);
     let too_big = format!(r#"{{"readings":[],"padding":"{filler}"}}"#);
     let reply = post_raw(
         &state,
@@ -248,7 +248,7 @@ async fn oversized_batches_and_bodies_are_refused(db: sqlx::PgPool) {
     assert_eq!(row_count(&db, "glucose_readings", user).await, 0);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn missing_or_invalid_tokens_are_401(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     // The API Gateway event carries no Authorization header.
@@ -280,7 +280,7 @@ async fn missing_or_invalid_tokens_are_401(db: sqlx::PgPool) {
     assert_eq!(total, 0);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn the_api_gateway_event_stores_its_readings(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "Europe/Paris").await;
@@ -294,7 +294,7 @@ async fn the_api_gateway_event_stores_its_readings(db: sqlx::PgPool) {
     assert_eq!(stored_glucose(&db, user).await, [142.0, 142.3]);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn concurrent_identical_bulk_uploads_never_duplicate(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -320,7 +320,7 @@ async fn concurrent_identical_bulk_uploads_never_duplicate(db: sqlx::PgPool) {
     assert_eq!(row_count(&db, "glucose_readings", user).await, 2000);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn concurrent_overlapping_uploads_in_opposite_orders_all_succeed(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -347,7 +347,7 @@ async fn concurrent_overlapping_uploads_in_opposite_orders_all_succeed(db: sqlx:
     assert_eq!(row_count(&db, "glucose_readings", user).await, 3000);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn dirty_days_are_the_users_local_dates(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "Asia/Kolkata").await;
@@ -371,7 +371,7 @@ async fn dirty_days_are_the_users_local_dates(db: sqlx::PgPool) {
     assert_eq!(dirty_dates(&db, user).await, [day(1), day(2), day(4), day(5)]);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn sleep_activities_and_meals_are_stored_idempotently(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "Europe/Paris").await;
@@ -422,7 +422,7 @@ async fn sleep_activities_and_meals_are_stored_idempotently(db: sqlx::PgPool) {
     );
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn sleep_activity_and_meal_validation_reports_every_field(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -490,7 +490,7 @@ fn apple_health_sync() -> Value {
     })
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn apple_health_sync_stores_every_kind_in_one_go(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "Europe/Paris").await;
@@ -517,7 +517,7 @@ async fn apple_health_sync_stores_every_kind_in_one_go(db: sqlx::PgPool) {
     assert!(sources.iter().all(|s| s == "apple_health"), "{sources:?}");
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn apple_health_sync_is_all_or_nothing_across_kinds(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -537,7 +537,7 @@ async fn apple_health_sync_is_all_or_nothing_across_kinds(db: sqlx::PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn inserts_always_go_to_the_caller(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let (alice, bob) = (testing::user(&db, "UTC").await, testing::user(&db, "UTC").await);
@@ -561,7 +561,7 @@ async fn inserts_always_go_to_the_caller(db: sqlx::PgPool) {
 
 #[test]
 fn the_openapi_document_covers_every_ingestion_route() {
-    use glucolens_core::routes::{Function, ROUTES};
+    use glucolens_web::routes::{Function, ROUTES};
     let document = serde_json::to_value(api_ingestion::openapi()).unwrap();
     let routes: Vec<_> = ROUTES.iter().filter(|r| r.function == Function::Ingestion).collect();
     assert_eq!(routes.len(), 6);

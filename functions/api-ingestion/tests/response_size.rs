@@ -2,12 +2,12 @@
 //! compact 422 — the first 100 errors, the total count, quoted values cut short — and nothing is written.
 
 use axum::http::{header, StatusCode};
-use glucolens_core::testing;
+use glucolens_testing as testing;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn twenty_thousand_invalid_items_answer_in_under_256_kb(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;

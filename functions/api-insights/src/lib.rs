@@ -7,25 +7,25 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
-use glucolens_core::domain::finding::Confidence;
-use glucolens_core::domain::pattern::PatternKind;
-use glucolens_core::domain::task::{TaskKind, TaskStatus};
-use glucolens_core::domain::variables::VARIABLES;
-use glucolens_core::domain::{FieldError, GlucoseUnit};
-use glucolens_core::http::audit::audit_read;
-use glucolens_core::http::{openapi, with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
-use glucolens_core::insights::correlations::REQUIRED_DAYS;
-use glucolens_core::insights::recommendations::{self, CorrelationFinding, Evidence, Recommendation};
-use glucolens_core::jobs;
-use glucolens_core::store::correlations::{self, CorrelationFilter, CorrelationRun};
-use glucolens_core::store::patterns::{self, Pattern};
-use glucolens_core::store::tasks::Task;
-use glucolens_core::store::users;
-use glucolens_core::AppState;
+use glucolens_app::insights::correlations::REQUIRED_DAYS;
+use glucolens_app::insights::recommendations::{self, CorrelationFinding, Evidence, Recommendation};
+use glucolens_app::jobs;
+use glucolens_domain::finding::Confidence;
+use glucolens_domain::pattern::PatternKind;
+use glucolens_domain::task::{TaskKind, TaskStatus};
+use glucolens_domain::variables::VARIABLES;
+use glucolens_domain::{FieldError, GlucoseUnit};
+use glucolens_store::correlations::{self, CorrelationFilter, CorrelationRun};
+use glucolens_store::patterns::{self, Pattern};
+use glucolens_store::tasks::Task;
+use glucolens_store::users;
+use glucolens_web::audit::audit_read;
+use glucolens_web::AppState;
+use glucolens_web::{openapi, with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-/// Every route this function serves (see `glucolens_core::routes::ROUTES`).
+/// Every route this function serves (see `glucolens_web::routes::ROUTES`).
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/api/v1/insights/correlations", get(list_correlations))
@@ -53,7 +53,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
-glucolens_core::problem_responses! {
+glucolens_web::problem_responses! {
     /// The problems of `GET /api/v1/insights/correlations`.
     CorrelationsProblems = [
         openapi::UNAUTHORIZED,

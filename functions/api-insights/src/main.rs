@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    glucolens_core::lambda::run_http(api_insights::router).await
+    glucolens_web::lambda::run_http(api_insights::router).await
 }

@@ -5,8 +5,10 @@
 
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use glucolens_core::domain::task::TaskKind;
-use glucolens_core::{jobs, sample, testing};
+use glucolens_app::jobs;
+use glucolens_domain::task::TaskKind;
+use glucolens_sample as sample;
+use glucolens_testing as testing;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -31,7 +33,7 @@ struct Link {
 
 /// Receives every message on the test's queue and hands each to the worker's processing, as the event source
 /// mapping would; returns how many were processed.
-async fn drain_queue(state: &glucolens_core::AppState) -> usize {
+async fn drain_queue(state: &glucolens_web::AppState) -> usize {
     let mut processed = 0;
     loop {
         let received = state
@@ -64,7 +66,7 @@ async fn drain_queue(state: &glucolens_core::AppState) -> usize {
     }
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn sample_user_through_fan_out_and_worker_yields_the_planted_effects(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let start = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();

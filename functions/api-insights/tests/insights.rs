@@ -3,8 +3,8 @@
 
 use axum::http::StatusCode;
 use chrono::{Days, NaiveDate};
-use glucolens_core::insights::{self, CorrelationOutcome};
-use glucolens_core::testing;
+use glucolens_app::insights::{self, CorrelationOutcome};
+use glucolens_testing as testing;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -92,7 +92,7 @@ async fn planted_days(db: &PgPool, user_id: Uuid, days: u64, seed: u64) {
     .unwrap();
 }
 
-async fn call(state: &glucolens_core::AppState, method: &str, uri: &str, user: Uuid) -> (StatusCode, Value) {
+async fn call(state: &glucolens_web::AppState, method: &str, uri: &str, user: Uuid) -> (StatusCode, Value) {
     let request = http::Request::builder()
         .method(method)
         .uri(uri)
@@ -134,7 +134,7 @@ fn find<'a>(links: &'a [Link], cause: &str, effect: &str, lag: i16) -> &'a Link 
         .unwrap_or_else(|| panic!("no stored link {cause} -> {effect} at lag {lag}: {links:#?}"))
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn planted_effects_are_found_and_noise_is_not(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "Europe/Paris").await;
@@ -255,7 +255,7 @@ async fn planted_effects_are_found_and_noise_is_not(db: PgPool) {
     assert_eq!(audited, 3);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn recommendations_use_the_display_unit(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -289,7 +289,7 @@ async fn recommendations_use_the_display_unit(db: PgPool) {
         .contains(" mmol/L higher the same day"));
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn too_few_days_say_how_many_more_are_needed(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -319,7 +319,7 @@ async fn too_few_days_say_how_many_more_are_needed(db: PgPool) {
     assert_eq!(recommendations["status"], "not_enough_data");
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn another_user_sees_none_of_the_insights(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let (owner, other) = (testing::user(&db, "UTC").await, testing::user(&db, "UTC").await);
@@ -343,7 +343,7 @@ async fn another_user_sees_none_of_the_insights(db: PgPool) {
     assert_eq!(recommendations["recommendations"], serde_json::json!([]));
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn patterns_are_stored_with_dates_and_thresholds(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "America/New_York").await;
@@ -380,7 +380,7 @@ async fn patterns_are_stored_with_dates_and_thresholds(db: PgPool) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn trigger_queues_one_full_analysis(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -401,7 +401,7 @@ async fn trigger_queues_one_full_analysis(db: PgPool) {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn an_api_gateway_event_is_served_and_audited_with_its_request_id(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;

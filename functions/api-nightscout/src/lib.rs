@@ -8,7 +8,7 @@
 //! treatments become activities; anything else is accepted and ignored, as uploaders send everything. A document
 //! already stored (same time and type) is not stored again.
 //!
-//! Hostile and impossible uploads, with the rules every route shares (`glucolens_core::domain::rules`):
+//! Hostile and impossible uploads, with the rules every route shares (`glucolens_domain::rules`):
 //! - more than `MAX_BATCH_ITEMS` (50,000) documents in one request: 422 `batch_too_large`, as the JSON bulk route;
 //! - a NUL in a text field the API reads (`type`, `dateString`, `direction`, `device`; `eventType`,
 //!   `created_at`): 422 `invalid_text` naming it (`entries[3].device`), nothing written;
@@ -27,14 +27,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use chrono::{SecondsFormat, Utc};
-use glucolens_core::domain::ingest::{check_batch_size, duplicate_key_error};
-use glucolens_core::domain::{rules, FieldError};
-use glucolens_core::http::{with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser};
-use glucolens_core::import_service;
-use glucolens_core::store::{nightscout, rate_limit};
-use glucolens_core::AppState;
+use glucolens_app::import_service;
+use glucolens_domain::ingest::{check_batch_size, duplicate_key_error};
+use glucolens_domain::{rules, FieldError};
 use glucolens_importers::nightscout::{Entry, Treatment};
 use glucolens_importers::Record;
+use glucolens_store::{nightscout, rate_limit};
+use glucolens_web::AppState;
+use glucolens_web::{with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -43,7 +43,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
-/// Every route this function serves (see `glucolens_core::routes::ROUTES`).
+/// Every route this function serves (see `glucolens_web::routes::ROUTES`).
 pub fn router(state: AppState) -> Router {
     with_api_layers(
         Router::new()

@@ -3,9 +3,9 @@
 //! the batch limit is the JSON bulk route's.
 
 use axum::http::StatusCode;
-use glucolens_core::domain::ingest::MAX_BATCH_ITEMS;
-use glucolens_core::testing;
-use glucolens_core::AppState;
+use glucolens_domain::ingest::MAX_BATCH_ITEMS;
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sha1::Digest;
@@ -47,7 +47,7 @@ async fn post(state: &AppState, path: &str, body: &Value) -> Reply {
 async fn uploader(db: &PgPool) -> Uuid {
     let user = testing::user(db, "UTC").await;
     let hash = sha2::Sha256::digest(hex::encode(sha1::Sha1::digest(SECRET.as_bytes())).as_bytes());
-    glucolens_core::store::nightscout::replace_secret(db, user, &hash)
+    glucolens_store::nightscout::replace_secret(db, user, &hash)
         .await
         .unwrap();
     user
@@ -79,7 +79,7 @@ fn fields(body: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn nul_in_an_entry_or_treatment_field_is_422_naming_it_and_writes_nothing(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = uploader(&db).await;
@@ -114,7 +114,7 @@ async fn nul_in_an_entry_or_treatment_field_is_422_naming_it_and_writes_nothing(
     }
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn out_of_range_and_leap_second_documents_are_skipped_and_counted(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = uploader(&db).await;
@@ -156,7 +156,7 @@ async fn out_of_range_and_leap_second_documents_are_skipped_and_counted(db: PgPo
     assert_eq!(impossible, 0);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn repeated_keys_collapse_when_identical_and_are_422_naming_both_indices_otherwise(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = uploader(&db).await;
@@ -190,7 +190,7 @@ async fn repeated_keys_collapse_when_identical_and_are_422_naming_both_indices_o
     );
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn the_batch_limit_is_the_bulk_routes(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = uploader(&db).await;

@@ -2,8 +2,8 @@
 //! entries, AndroidAPS treatments, a Loop status check) and the real iAPS treatments sample.
 
 use axum::http::StatusCode;
-use glucolens_core::testing;
-use glucolens_core::AppState;
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use sha1::Digest;
@@ -40,7 +40,7 @@ fn sha1_hex(secret: &str) -> String {
 async fn replay_user(db: &PgPool) -> Uuid {
     let user = testing::user(db, "Europe/Berlin").await;
     let hash = sha2::Sha256::digest(sha1_hex(REPLAY_SECRET).as_bytes());
-    glucolens_core::store::nightscout::replace_secret(db, user, &hash)
+    glucolens_store::nightscout::replace_secret(db, user, &hash)
         .await
         .unwrap();
     user
@@ -59,7 +59,7 @@ const TREATMENTS_AAPS: &str = include_str!("../../../events/api-nightscout-treat
 const STATUS: &str = include_str!("../../../events/api-nightscout-status.json");
 const ENTRIES_GET: &str = include_str!("../../../events/api-nightscout-entries-get.json");
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn xdrip_entries_land_as_readings_once(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = replay_user(&db).await;
@@ -108,7 +108,7 @@ async fn xdrip_entries_land_as_readings_once(db: PgPool) {
     assert_eq!(latest[0]["date"], 1775421328000_i64);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn androidaps_treatments_become_meals_and_activities(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = replay_user(&db).await;
@@ -133,7 +133,7 @@ async fn androidaps_treatments_become_meals_and_activities(db: PgPool) {
     assert_eq!(count(&db, "activities", user).await, 1);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn iaps_treatments_sample_stores_its_carb_corrections(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = replay_user(&db).await;
@@ -160,7 +160,7 @@ async fn iaps_treatments_sample_stores_its_carb_corrections(db: PgPool) {
     assert_eq!(at, 1);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn wrong_or_missing_api_secret_is_401_and_writes_nothing(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = replay_user(&db).await;
@@ -180,7 +180,7 @@ async fn wrong_or_missing_api_secret_is_401_and_writes_nothing(db: PgPool) {
     assert_eq!(count(&db, "meals", user).await, 0);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn status_answers_uploaders_and_accepts_the_plain_secret_too(db: PgPool) {
     let state = testing::state(db.clone()).await;
     replay_user(&db).await;
@@ -196,7 +196,7 @@ async fn status_answers_uploaders_and_accepts_the_plain_secret_too(db: PgPool) {
     assert_eq!(call(&state, anonymous).await.0, StatusCode::OK);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_user_creates_uses_replaces_and_revokes_an_upload_secret(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;

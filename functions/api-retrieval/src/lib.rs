@@ -7,13 +7,13 @@ mod summaries;
 use axum::routing::get;
 use axum::Router;
 // Each read is audited through the one shared helper (`crate::audit_read` for this crate's handlers).
-use glucolens_core::http::audit::audit_read;
-use glucolens_core::http::{openapi, with_api_layers, ApiError, AuthUser};
-use glucolens_core::store::readings_query;
-use glucolens_core::AppState;
+use glucolens_store::readings_query;
+use glucolens_web::audit::audit_read;
+use glucolens_web::AppState;
+use glucolens_web::{openapi, with_api_layers, ApiError, AuthUser};
 use utoipa::OpenApi;
 
-/// Every route this function serves (see `glucolens_core::routes::ROUTES`).
+/// Every route this function serves (see `glucolens_web::routes::ROUTES`).
 pub fn router(state: AppState) -> Router {
     with_api_layers(
         Router::new()
@@ -35,7 +35,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
-glucolens_core::problem_responses! {
+glucolens_web::problem_responses! {
     /// The problem responses every retrieval route can give, documented once.
     ProblemResponses = [
         openapi::UNAUTHORIZED,

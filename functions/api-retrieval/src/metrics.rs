@@ -1,11 +1,11 @@
 //! Consensus CGM metrics (Battelino et al. 2019) of a period's local days, in the user's display unit. The days
-//! are counted as `glucolens_core::local_day` defines them (the daily aggregates' definition): readings once per
+//! are counted as `glucolens_domain::local_day` defines them (the daily aggregates' definition): readings once per
 //! 5-minute slot, nights to the evening they began. Percentages are of readings; GMI uses the mg/dL mean
 //! (Bergenstal 2018); CV = 100·SD/mean. Every statistic comes from `glucolens_analytics`.
 
 use glucolens_analytics::metrics::stats::{gmi_from_mean, range_counts, summary_stats};
-use glucolens_core::aggregation::ComputedDay;
-use glucolens_core::domain::GlucoseUnit;
+use glucolens_app::aggregation::ComputedDay;
+use glucolens_domain::GlucoseUnit;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -2,10 +2,10 @@
 
 use axum::extract::State;
 use chrono::{DateTime, TimeDelta, Utc};
-use glucolens_core::domain::{parse_timestamp, FieldError, GlucoseUnit, MgDl};
-use glucolens_core::http::{ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
-use glucolens_core::store::readings_query::{self, ReadingCursor, ReadingRow};
-use glucolens_core::AppState;
+use glucolens_domain::{parse_timestamp, FieldError, GlucoseUnit, MgDl};
+use glucolens_store::readings_query::{self, ReadingCursor, ReadingRow};
+use glucolens_web::AppState;
+use glucolens_web::{ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -1,16 +1,16 @@
 //! `GET /api/v1/glucose/daily-summary` and `GET /api/v1/dashboard/summary`: consensus metrics and lifestyle
 //! figures over the caller's local days, each day computed exactly as the daily aggregation computes it
-//! (`glucolens_core::aggregation::compute_days`), so what a person sees is the day the analysis uses.
+//! (`glucolens_app::aggregation::compute_days`), so what a person sees is the day the analysis uses.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::State;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use glucolens_core::aggregation::{self, AggregationError, ComputedDay};
-use glucolens_core::domain::{FieldError, GlucoseUnit};
-use glucolens_core::http::{ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
-use glucolens_core::local_day::{expected_slots, today, LocalDays};
-use glucolens_core::AppState;
+use glucolens_app::aggregation::{self, AggregationError, ComputedDay};
+use glucolens_domain::local_day::{expected_slots, today, LocalDays};
+use glucolens_domain::{FieldError, GlucoseUnit};
+use glucolens_web::AppState;
+use glucolens_web::{ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -4,10 +4,11 @@ use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
 use chrono::{DateTime, TimeDelta, Utc};
-use glucolens_core::domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepRecord};
-use glucolens_core::domain::{GlucoseUnit, MgDl};
-use glucolens_core::AppState;
-use glucolens_core::{store, testing};
+use glucolens_domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepRecord};
+use glucolens_domain::{GlucoseUnit, MgDl};
+use glucolens_store as store;
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -127,7 +128,7 @@ fn error_codes(body: &Value) -> Vec<&str> {
         .collect()
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn readings_come_back_in_order_in_the_display_unit(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "Europe/Paris").await;
@@ -171,7 +172,7 @@ async fn readings_come_back_in_order_in_the_display_unit(db: PgPool) {
     assert_eq!(values, [5.5, 5.61, 9.99]);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn pagination_walks_every_reading_exactly_once(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -218,7 +219,7 @@ async fn pagination_walks_every_reading_exactly_once(db: PgPool) {
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "key order across pages");
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn invalid_parameters_are_422_with_every_field(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
@@ -254,7 +255,7 @@ async fn invalid_parameters_are_422_with_every_field(db: PgPool) {
     assert_eq!(error_codes(&body), ["required", "required"]);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn every_route_needs_a_token(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let readings = range_uri("2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z", "");
@@ -270,7 +271,7 @@ async fn every_route_needs_a_token(db: PgPool) {
     assert_eq!(audited, 0);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_user_never_sees_another_users_rows_and_every_read_is_audited(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let (alice, bob) = (testing::user(&db, "UTC").await, testing::user(&db, "UTC").await);
@@ -324,7 +325,7 @@ async fn a_user_never_sees_another_users_rows_and_every_read_is_audited(db: PgPo
     assert_eq!(audit, [expected(alice), expected(bob)].concat());
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn new_york_dst_days_have_23_and_25_hours_of_expected_readings(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "America/New_York").await;
@@ -353,7 +354,7 @@ async fn new_york_dst_days_have_23_and_25_hours_of_expected_readings(db: PgPool)
     }
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn kolkata_local_day_bounds_glucose_sleep_exercise_and_meals(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "Asia/Kolkata").await;
@@ -410,7 +411,7 @@ async fn kolkata_local_day_bounds_glucose_sleep_exercise_and_meals(db: PgPool) {
 /// The one definition of a day: on New York's 23-hour spring-forward day, with a second sensor worn in the
 /// afternoon, Apple Health re-publishing some readings and a night across midnight recorded twice, the daily
 /// summary a person sees equals, field by field, the `daily_aggregates` row the analyses use.
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn the_daily_summary_equals_the_daily_aggregate_on_a_dst_day_with_two_sensors(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "America/New_York").await;
@@ -462,7 +463,7 @@ async fn the_daily_summary_equals_the_daily_aggregate_on_a_dst_day_with_two_sens
     insert_meal(&db, user, at("2025-03-09T12:30:00Z"), 55.0).await;
     insert_meal(&db, user, at("2025-03-10T03:30:00Z"), 20.0).await;
 
-    glucolens_core::aggregation::aggregate_user(&db, user, glucolens_core::aggregation::Mode::Full)
+    glucolens_app::aggregation::aggregate_user(&db, user, glucolens_app::aggregation::Mode::Full)
         .await
         .unwrap();
     let row: (i32, i32, f64, f64, f64, f64, f64, f64, f64) = sqlx::query_as(
@@ -535,7 +536,7 @@ async fn the_daily_summary_equals_the_daily_aggregate_on_a_dst_day_with_two_sens
     );
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn dashboard_compares_with_the_previous_period(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "Europe/Paris").await;
@@ -573,7 +574,7 @@ async fn dashboard_compares_with_the_previous_period(db: PgPool) {
     assert_eq!(body["change"]["coverage_percent"], Value::Null);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn api_gateway_events_reach_the_dashboard_and_audit_their_request_id(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;

@@ -6,15 +6,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use glucolens_core::domain::task::{TaskKind, TaskStatus};
-use glucolens_core::http::{openapi, with_api_layers, ApiError, ApiJson, AuthUser};
-use glucolens_core::jobs;
-use glucolens_core::store::tasks::{self, Task};
-use glucolens_core::AppState;
+use glucolens_app::jobs;
+use glucolens_domain::task::{TaskKind, TaskStatus};
+use glucolens_store::tasks::{self, Task};
+use glucolens_web::AppState;
+use glucolens_web::{openapi, with_api_layers, ApiError, ApiJson, AuthUser};
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-/// Every route this function serves (see `glucolens_core::routes::ROUTES`).
+/// Every route this function serves (see `glucolens_web::routes::ROUTES`).
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/api/v1/tasks/aggregate-daily", post(aggregate_daily))
@@ -38,7 +38,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
-glucolens_core::problem_responses! {
+glucolens_web::problem_responses! {
     /// The problems of starting a task.
     StartProblems = [
         openapi::UNAUTHORIZED,

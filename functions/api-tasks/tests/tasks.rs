@@ -2,9 +2,11 @@
 //! status visible only to the task's owner.
 
 use axum::http::StatusCode;
-use glucolens_core::domain::task::{TaskKind, TaskStatus};
-use glucolens_core::store::tasks;
-use glucolens_core::{jobs, testing, AppState};
+use glucolens_app::jobs;
+use glucolens_domain::task::{TaskKind, TaskStatus};
+use glucolens_store::tasks;
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -31,7 +33,7 @@ fn start_request(path: &str) -> lambda_http::Request {
     lambda_http::request::from_str(&template.replace("/api/v1/tasks/aggregate-daily", path)).unwrap()
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn starting_returns_202_and_a_second_trigger_returns_the_pending_task(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "Europe/Paris").await;
@@ -51,7 +53,7 @@ async fn starting_returns_202_and_a_second_trigger_returns_the_pending_task(db: 
     assert_ne!(patterns["id"], first["id"]);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn status_follows_the_lifecycle_and_is_shown_only_to_its_owner(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let owner = testing::user(&db, "UTC").await;
@@ -99,7 +101,7 @@ async fn status_follows_the_lifecycle_and_is_shown_only_to_its_owner(db: sqlx::P
     }
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn starting_needs_a_token(db: sqlx::PgPool) {
     let state = testing::state(db).await;
     let mut request = start_request("/api/v1/tasks/aggregate-daily");

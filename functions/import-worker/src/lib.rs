@@ -4,10 +4,10 @@
 //! marks its import failed with the reason; only infrastructure errors fail the invocation (so Lambda retries).
 
 use aws_lambda_events::event::s3::S3Event;
-use glucolens_core::import_service::{self, ImportError};
-use glucolens_core::storage::{UploadBucket, UploadError};
-use glucolens_core::store::imports;
+use glucolens_app::import_service::{self, ImportError};
+use glucolens_aws::storage::{UploadBucket, UploadError};
 use glucolens_importers::{Format, ParseError};
+use glucolens_store::imports;
 use sqlx::PgPool;
 
 #[derive(Debug, thiserror::Error)]

@@ -2,9 +2,9 @@
 //! HTTP PUT to it, the S3 event (events/import-worker-s3-put.json) to the worker, rows in the database.
 
 use aws_lambda_events::event::s3::S3Event;
-use glucolens_core::storage::UploadBucket;
-use glucolens_core::testing;
-use glucolens_core::AppState;
+use glucolens_aws::storage::UploadBucket;
+use glucolens_testing as testing;
+use glucolens_web::AppState;
 use http_body_util::BodyExt;
 use import_worker::Outcome;
 use serde_json::Value;
@@ -95,7 +95,7 @@ async fn readings(db: &PgPool, user: Uuid) -> i64 {
         .unwrap()
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn an_uploaded_file_is_imported_once_and_removed(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let bucket = bucket().await;
@@ -127,7 +127,7 @@ async fn an_uploaded_file_is_imported_once_and_removed(db: PgPool) {
     assert_eq!(readings(&db, user).await, 2148);
 }
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_cut_off_upload_fails_its_import_and_writes_nothing(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let bucket = bucket().await;
@@ -146,10 +146,10 @@ async fn a_cut_off_upload_fails_its_import_and_writes_nothing(db: PgPool) {
 
 /// `glucolens serve` and `infra/run.sh` set no `IMPORTS_BUCKET`: against an emulator the upload route makes its
 /// local bucket itself (every valid call used to answer 500), and the whole path works on it.
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn without_a_configured_bucket_the_emulator_bucket_is_created_and_used(db: PgPool) {
     assert!(
-        std::env::var(glucolens_core::storage::BUCKET_ENV).is_err(),
+        std::env::var(glucolens_aws::storage::BUCKET_ENV).is_err(),
         "the test command sets no bucket"
     );
     let state = testing::state(db.clone()).await;
@@ -167,7 +167,7 @@ async fn without_a_configured_bucket_the_emulator_bucket_is_created_and_used(db:
     assert_eq!(put(ticket["upload_url"].as_str().unwrap(), CLARITY).await, 200);
 
     let local = UploadBucket::from_env().await.unwrap();
-    assert_eq!(local.name(), glucolens_core::storage::LOCAL_BUCKET);
+    assert_eq!(local.name(), glucolens_aws::storage::LOCAL_BUCKET);
     let key = format!("imports/{user}/{}", ticket["id"].as_str().unwrap());
     let outcomes = import_worker::handle(&db, &local, s3_event(&local, &key))
         .await

@@ -1,11 +1,11 @@
 //! The scheduled jobs (EventBridge): aggregate-daily (03:00), compute-correlations (04:00) and discover-patterns
 //! (weekly, Sunday). Each binary is one of them; each run pages through the users and fans out one analysis-queue
-//! message per user (`glucolens_core::jobs::fan_out`); the analysis worker does the work.
+//! message per user (`glucolens_app::jobs::fan_out`); the analysis worker does the work.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use glucolens_core::domain::task::TaskKind;
-use glucolens_core::jobs::{self, FanOutReport, JobError};
-use glucolens_core::queue::AnalysisQueue;
+use glucolens_app::jobs::{self, FanOutReport, JobError};
+use glucolens_aws::queue::AnalysisQueue;
+use glucolens_domain::task::TaskKind;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -30,9 +30,9 @@ pub async fn handle(db: &PgPool, queue: &AnalysisQueue, kind: TaskKind) -> Resul
 
 /// The Lambda entry point shared by the three binaries.
 pub async fn run(kind: TaskKind) -> Result<(), lambda_runtime::Error> {
-    glucolens_core::telemetry::init();
+    glucolens_aws::telemetry::init();
     // The pool and the queue only: a job verifies no tokens, so it neither needs nor may read the signing key.
-    let (db, queue) = glucolens_core::state::database_and_queue_from_env().await?;
+    let (db, queue) = glucolens_aws::state::database_and_queue_from_env().await?;
     let (db, queue) = (&db, &queue);
     lambda_runtime::run(service_fn(
         move |_event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {

@@ -1,11 +1,11 @@
 //! Each scheduled job, driven by its EventBridge event from `events/`, fans out one message per user it concerns.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use glucolens_core::domain::task::TaskKind;
-use glucolens_core::testing;
+use glucolens_domain::task::TaskKind;
+use glucolens_testing as testing;
 use scheduled_jobs::{handle, RunSummary};
 
-#[sqlx::test(migrator = "glucolens_core::db::MIGRATOR")]
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn each_job_accepts_its_event_and_fans_out_per_user(db: sqlx::PgPool) {
     let state = testing::state(db.clone()).await;
     let with_new_data = testing::user(&db, "Europe/Paris").await;

@@ -24,8 +24,10 @@ mod findings;
 pub mod libreview;
 mod local_time;
 pub mod nightscout;
-pub mod rules;
 mod table;
+
+// The rules are the domain's (one home for the API, the importers and the aggregation).
+use glucolens_domain::rules;
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -88,10 +90,10 @@ impl Format {
     }
 }
 
-/// The glucose units and limits (defined once, in [`rules`]).
-pub use rules::{GLUCOSE_MAX_MG_DL, GLUCOSE_MIN_MG_DL, MG_DL_PER_MMOL_L};
+// The glucose units and limits are defined once, in the domain's rules.
+use rules::MG_DL_PER_MMOL_L;
 
-/// One glucose reading, in mg/dL rounded to 0.1 and within [`GLUCOSE_MIN_MG_DL`]..=[`GLUCOSE_MAX_MG_DL`].
+/// One glucose reading, in mg/dL rounded to 0.1 and within [`rules::GLUCOSE_MIN_MG_DL`]..=[`rules::GLUCOSE_MAX_MG_DL`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Glucose {
     pub time: DateTime<Utc>,

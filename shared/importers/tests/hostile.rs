@@ -3,7 +3,7 @@
 //! repeats an earlier row's natural key with other values is skipped and counted (the first wins).
 
 use chrono::{DateTime, Utc};
-use glucolens_importers::rules::TimeProblem;
+use glucolens_domain::rules::TimeProblem;
 use glucolens_importers::{parse, Context, Findings, Format, ParseError, Record, DUPLICATE_IN_FILE};
 
 fn now() -> DateTime<Utc> {

@@ -1,0 +1,474 @@
+//! Daily aggregation: one `daily_aggregates` row per user per *local* calendar day, computed from the raw tables.
+//!
+//! Days, duplicate readings, coverage, nights and overlapping sleep are counted as [`glucolens_domain::local_day`] defines
+//! them — the one definition the daily summary and the dashboard also use, through [`compute_days`].
+//! - **sufficient_data** = coverage ≥ 70 % (the consensus minimum). Statistics are stored for every day with
+//!   readings; analyses use only sufficient days.
+//! - **Ranges** follow the consensus cut points with Tidepool's boundaries: < 54, 54–<70, 70–180 inclusive,
+//!   >180–250, > 250; the user's own target range is inclusive at both ends. GMI = 3.31 + 0.02392 × mean (mg/dL).
+//! - **Hypo events**: ≥ 3 consecutive readings (≥ 15 minutes, no gap over 10 minutes) below 70 mg/dL; an event ends
+//!   at the first reading at or above 70.
+//!
+//! Incremental runs recompute only the days in `dirty_days` (marked by ingestion, each with the day before it, whose
+//! night may have begun after midnight) and clear those marks in the same transaction; a full recompute covers every day with data. Both go through [`recompute_days`], so they produce the
+//! same rows. A processed day left with no data at all loses its row.
+//! - **Impossible rows never poison a run** (defence in depth; ingestion already refuses them): every query is
+//!   bounded to the accepted time range ([`glucolens_domain::rules`]: 2000-01-01 to now + 5 minutes), so a row stored
+//!   with another date (year 0001 or 10000, inserted by hand or before the range was enforced) is ignored, and
+//!   counted in a warning with the user id only (no health data in logs). Dirty marks on dates no accepted row
+//!   can fall on are deleted, also counted; the run succeeds for everything else.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use glucolens_analytics::metrics;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use glucolens_domain::aggregate::DailyAggregate;
+use glucolens_domain::local_day::{
+    self, distinct_sessions, expected_readings, local_date, local_midnight, night_of, SLOT_MINUTES,
+};
+use glucolens_domain::{rules, UserTimeZone};
+use glucolens_store::aggregates::{self, ActivityRow, MealRow, SleepRow, Window};
+
+/// Minimum share of expected readings for a day to count in statistics (consensus: 70 %).
+pub const SUFFICIENT_COVERAGE_PERCENT: f64 = 70.0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AggregationError {
+    #[error("user not found")]
+    UnknownUser,
+    #[error("stored time zone is not a valid IANA name")]
+    InvalidTimeZone,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Only the days marked dirty.
+    Incremental,
+    /// Every day with data (and drop rows of days without any).
+    Full,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Report {
+    pub days_recomputed: usize,
+    pub rows_written: u64,
+    pub rows_deleted: u64,
+}
+
+/// The accepted range as a half-open UTC window `[earliest, latest + 1 µs)`, when the clock reads `now`.
+pub fn accepted_window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    (rules::earliest(), rules::latest(now) + Duration::microseconds(1))
+}
+
+/// The local dates a row in the accepted range can fall on in any zone (offsets are within ±14 hours), widened by
+/// the days the incremental run adds around a dirty day.
+pub fn possible_dates(now: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
+    let (from, to) = accepted_window(now);
+    (
+        from.date_naive() - Duration::days(2),
+        to.date_naive() + Duration::days(2),
+    )
+}
+
+/// `window` (everything when `None`) cut to `accepted`.
+fn within(window: Window, accepted: (DateTime<Utc>, DateTime<Utc>)) -> Window {
+    let (from, to) = window.unwrap_or(accepted);
+    Some((from.max(accepted.0), to.min(accepted.1)))
+}
+
+/// The raw rows that belong to one local day.
+#[derive(Debug, Default)]
+struct DayInputs {
+    readings: Vec<(DateTime<Utc>, f64)>,
+    sleep: Vec<SleepRow>,
+    activities: Vec<ActivityRow>,
+    meals: Vec<MealRow>,
+}
+
+fn percent(count: usize, total: usize) -> f64 {
+    100.0 * count as f64 / total as f64
+}
+
+/// Consensus glucose statistics of one day's deduplicated readings (sorted by time), in mg/dL.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GlucoseSummary {
+    pub mean: Option<f64>,
+    pub median: Option<f64>,
+    pub sd: Option<f64>,
+    pub cv_percent: Option<f64>,
+    pub gmi_percent: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub pct_below_54: Option<f64>,
+    pub pct_54_69: Option<f64>,
+    pub pct_70_180: Option<f64>,
+    pub pct_181_250: Option<f64>,
+    pub pct_above_250: Option<f64>,
+    pub pct_below_70: Option<f64>,
+    pub pct_above_180: Option<f64>,
+    pub pct_in_target: Option<f64>,
+    pub hypo_events: Option<i32>,
+}
+
+/// The statistics come from `glucolens_analytics::metrics` (one implementation of the consensus formulas, shared
+/// with `glucolens analyze`); the user's own target range and the hypo event count are added here.
+pub fn summarize_glucose(readings: &[(DateTime<Utc>, f64)], target: (f64, f64)) -> GlucoseSummary {
+    let n = readings.len();
+    if n == 0 {
+        return GlucoseSummary::default();
+    }
+    let values: Vec<f64> = readings.iter().map(|&(_, v)| v).collect();
+    let stats = metrics::summary_stats(&values);
+    let ranges = metrics::range_percentages(&values);
+    let mut sorted = values.clone();
+    sorted.sort_by(f64::total_cmp);
+    let finite = |x: f64| x.is_finite().then_some(x);
+    GlucoseSummary {
+        mean: finite(stats.mean),
+        median: finite(metrics::stats::median_sorted(&sorted)),
+        sd: finite(stats.sd),
+        cv_percent: finite(stats.cv),
+        gmi_percent: finite(stats.gmi),
+        min: sorted.first().copied(),
+        max: sorted.last().copied(),
+        pct_below_54: Some(ranges.below_54),
+        pct_54_69: Some(ranges.from_54_to_69),
+        pct_70_180: Some(ranges.from_70_to_180),
+        pct_181_250: Some(ranges.from_181_to_250),
+        pct_above_250: Some(ranges.above_250),
+        pct_below_70: Some(ranges.below_54 + ranges.from_54_to_69),
+        pct_above_180: Some(ranges.from_181_to_250 + ranges.above_250),
+        pct_in_target: Some(percent(
+            values.iter().filter(|v| (target.0..=target.1).contains(*v)).count(),
+            n,
+        )),
+        hypo_events: Some(count_hypo_events(readings)),
+    }
+}
+
+/// Episodes of ≥ 3 consecutive readings (≥ 15 min) below 70 mg/dL; a gap over 10 minutes breaks a run.
+fn count_hypo_events(readings: &[(DateTime<Utc>, f64)]) -> i32 {
+    const MIN_READINGS: usize = 3;
+    let max_gap = Duration::minutes(2 * SLOT_MINUTES);
+    let mut events = 0;
+    let mut run = 0usize;
+    let mut previous: Option<DateTime<Utc>> = None;
+    for &(time, value) in readings {
+        let contiguous = previous.is_some_and(|p| time - p <= max_gap);
+        previous = Some(time);
+        if value >= 70.0 {
+            run = 0;
+            continue;
+        }
+        run = if contiguous && run > 0 { run + 1 } else { 1 };
+        if run == MIN_READINGS {
+            events += 1;
+        }
+    }
+    events
+}
+
+fn sum_opt<T>(items: &[T], value: impl Fn(&T) -> Option<f64>) -> Option<f64> {
+    let present: Vec<f64> = items.iter().filter_map(value).collect();
+    (!present.is_empty()).then(|| present.iter().sum())
+}
+
+fn aggregate_day(tz: Tz, date: NaiveDate, target: (f64, f64), day: &DayInputs) -> DailyAggregate {
+    let expected = expected_readings(tz, date);
+    let count = day.readings.len() as i32;
+    let coverage = (percent(count as usize, expected as usize)).min(100.0);
+    let glucose = summarize_glucose(&day.readings, target);
+    // Overlapping records of one night (a watch and a phone) count once.
+    let sleep: Vec<&SleepRow> = distinct_sessions(&day.sleep);
+    let has_sleep = !sleep.is_empty();
+    let has_activity = !day.activities.is_empty();
+    let has_meals = !day.meals.is_empty();
+    DailyAggregate {
+        local_date: date,
+        reading_count: count,
+        expected_readings: expected,
+        coverage_percent: coverage,
+        sufficient_data: coverage >= SUFFICIENT_COVERAGE_PERCENT,
+        mean_glucose: glucose.mean,
+        median_glucose: glucose.median,
+        sd_glucose: glucose.sd,
+        cv_percent: glucose.cv_percent,
+        gmi_percent: glucose.gmi_percent,
+        min_glucose: glucose.min,
+        max_glucose: glucose.max,
+        pct_below_54: glucose.pct_below_54,
+        pct_54_69: glucose.pct_54_69,
+        pct_70_180: glucose.pct_70_180,
+        pct_181_250: glucose.pct_181_250,
+        pct_above_250: glucose.pct_above_250,
+        pct_below_70: glucose.pct_below_70,
+        pct_above_180: glucose.pct_above_180,
+        pct_in_user_target: glucose.pct_in_target,
+        hypo_events: glucose.hypo_events,
+        sleep_minutes: has_sleep.then(|| {
+            sleep
+                .iter()
+                .map(|s| (s.end_time - s.start_time).num_minutes() as f64 - f64::from(s.awake_minutes.unwrap_or(0)))
+                .sum()
+        }),
+        deep_sleep_minutes: sum_opt(&sleep, |s| s.deep_minutes.map(f64::from)),
+        rem_sleep_minutes: sum_opt(&sleep, |s| s.rem_minutes.map(f64::from)),
+        sleep_quality: {
+            let scores: Vec<f64> = sleep.iter().filter_map(|s| s.quality.map(f64::from)).collect();
+            (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
+        },
+        exercise_minutes: has_activity.then(|| day.activities.iter().map(|a| f64::from(a.duration_minutes)).sum()),
+        active_calories: sum_opt(&day.activities, |a| a.calories),
+        steps: sum_opt(&day.activities, |a| a.steps.map(f64::from)).map(|s| s as i32),
+        carbs_g: has_meals.then(|| day.meals.iter().map(|m| m.carbs_g).sum()),
+        calories: sum_opt(&day.meals, |m| m.calories),
+        protein_g: sum_opt(&day.meals, |m| m.protein_g),
+        fat_g: sum_opt(&day.meals, |m| m.fat_g),
+        meal_count: has_meals.then_some(day.meals.len() as i32),
+    }
+}
+
+/// The user's zone and target range, as aggregation reads them.
+async fn settings(conn: &mut PgConnection, user_id: Uuid) -> Result<(Tz, (f64, f64)), AggregationError> {
+    let settings = aggregates::user_settings(conn, user_id)
+        .await?
+        .ok_or(AggregationError::UnknownUser)?;
+    let tz = UserTimeZone::parse(&settings.time_zone)
+        .map_err(|_| AggregationError::InvalidTimeZone)?
+        .tz();
+    Ok((tz, (settings.target_low_mg_dl, settings.target_high_mg_dl)))
+}
+
+/// What a computation covers: the dates to compute (`None`: every day with data) and the UTC window holding their
+/// rows (`None`: everything), before it is cut to the accepted range.
+struct Scope {
+    dates: Option<BTreeSet<NaiveDate>>,
+    window: Window,
+}
+
+/// The scope of `dates`, without the dates no accepted row can fall on; `None` when no date is left.
+fn scope(tz: Tz, dates: Option<&BTreeSet<NaiveDate>>) -> Option<Scope> {
+    let (first_possible, last_possible) = possible_dates(Utc::now());
+    let possible = |date: &NaiveDate| (first_possible..=last_possible).contains(date);
+    let Some(dates) = dates else {
+        return Some(Scope {
+            dates: None,
+            window: None,
+        });
+    };
+    let dates: BTreeSet<NaiveDate> = dates.iter().copied().filter(possible).collect();
+    // A day's rows can start up to a day outside its own bounds in UTC (sleep's night boundary, offsets up to ±14 h),
+    // so the window is widened by a day on each side and rows are assigned to days in `load_days`.
+    let window = Some((
+        local_midnight(tz, *dates.first()? - Duration::days(1)),
+        local_midnight(tz, *dates.last()? + Duration::days(2)),
+    ));
+    Some(Scope {
+        dates: Some(dates),
+        window,
+    })
+}
+
+/// The raw rows in `window` (already cut to the accepted range), each assigned to its local day.
+async fn load_days(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    tz: Tz,
+    window: Window,
+) -> Result<BTreeMap<NaiveDate, DayInputs>, sqlx::Error> {
+    let mut days: BTreeMap<NaiveDate, DayInputs> = BTreeMap::new();
+    for reading in aggregates::readings(conn, user_id, window, local_day::HUB_SOURCES).await? {
+        days.entry(local_date(tz, reading.0))
+            .or_default()
+            .readings
+            .push(reading);
+    }
+    for session in aggregates::sleep(conn, user_id, window).await? {
+        days.entry(night_of(tz, session.start_time))
+            .or_default()
+            .sleep
+            .push(session);
+    }
+    for activity in aggregates::activities(conn, user_id, window).await? {
+        days.entry(local_date(tz, activity.start_time))
+            .or_default()
+            .activities
+            .push(activity);
+    }
+    for meal in aggregates::meals(conn, user_id, window).await? {
+        days.entry(local_date(tz, meal.eaten_at)).or_default().meals.push(meal);
+    }
+    Ok(days)
+}
+
+/// One local day computed from its raw rows, for a caller that reads it live (the daily summary and the dashboard):
+/// the row the aggregation would store, and what a period's statistics need besides.
+#[derive(Debug, Clone)]
+pub struct ComputedDay {
+    pub aggregate: DailyAggregate,
+    /// The day's readings after deduplication (one per 5-minute slot), in time order, mg/dL.
+    pub readings: Vec<(DateTime<Utc>, f64)>,
+    pub activity_count: usize,
+}
+
+/// Computes the local days in `dates` exactly as the aggregation job would store them, without storing anything.
+/// Days without any record are absent from the answer.
+pub async fn compute_days(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    dates: &BTreeSet<NaiveDate>,
+) -> Result<BTreeMap<NaiveDate, ComputedDay>, AggregationError> {
+    let (tz, target) = settings(conn, user_id).await?;
+    let Some(Scope { dates, window }) = scope(tz, Some(dates)) else {
+        return Ok(BTreeMap::new());
+    };
+    let mut days = load_days(conn, user_id, tz, within(window, accepted_window(Utc::now()))).await?;
+    Ok(dates
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|date| {
+            let inputs = days.remove(&date)?;
+            let aggregate = aggregate_day(tz, date, target, &inputs);
+            Some((
+                date,
+                ComputedDay {
+                    aggregate,
+                    readings: inputs.readings,
+                    activity_count: inputs.activities.len(),
+                },
+            ))
+        })
+        .collect())
+}
+
+/// Recomputes `dates` (or, with `None`, every day with data or an existing row) for one user on `conn`.
+pub async fn recompute_days(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    dates: Option<&BTreeSet<NaiveDate>>,
+) -> Result<Report, AggregationError> {
+    let (tz, target) = settings(conn, user_id).await?;
+    // Dates no accepted row can fall on are not computed (a full run deletes their leftover rows below).
+    let Some(Scope { dates, window }) = scope(tz, dates) else {
+        return Ok(Report::default());
+    };
+    // Only the job reports the rows it ignores; live reads of the same days would log them on every request.
+    let accepted = accepted_window(Utc::now());
+    let ignored = aggregates::rows_outside(conn, user_id, window, accepted).await?;
+    if ignored > 0 {
+        tracing::warn!(user_id = %user_id, rows = ignored, "aggregation ignored rows dated outside the accepted range");
+    }
+    let days = load_days(conn, user_id, tz, within(window, accepted)).await?;
+    let targets: BTreeSet<NaiveDate> = match dates {
+        Some(set) => set,
+        None => {
+            let mut all: BTreeSet<NaiveDate> = days.keys().copied().collect();
+            all.extend(aggregates::existing_dates(conn, user_id).await?);
+            all
+        }
+    };
+    let mut rows = Vec::new();
+    let mut empty = Vec::new();
+    for date in &targets {
+        match days.get(date) {
+            Some(inputs) => rows.push(aggregate_day(tz, *date, target, inputs)),
+            None => empty.push(*date),
+        }
+    }
+    Ok(Report {
+        days_recomputed: targets.len(),
+        rows_written: aggregates::upsert(conn, user_id, &rows).await?,
+        rows_deleted: aggregates::delete_days(conn, user_id, &empty).await?,
+    })
+}
+
+/// Aggregates one user in one transaction: the dirty days (clearing their marks) or, in full mode, every day.
+pub async fn aggregate_user(db: &PgPool, user_id: Uuid, mode: Mode) -> Result<Report, AggregationError> {
+    let mut tx = db.begin().await?;
+    // Lock order (see `users::lock_owner`): an erasure that came first has removed the user; one that comes later
+    // waits for this transaction instead of deadlocking against it.
+    if !glucolens_store::users::lock_owner(&mut tx, user_id).await? {
+        return Err(AggregationError::UnknownUser);
+    }
+    let (first, last) = possible_dates(Utc::now());
+    let discarded = aggregates::discard_dirty_days_outside(&mut tx, user_id, first, last).await?;
+    if discarded > 0 {
+        tracing::warn!(user_id = %user_id, days = discarded, "aggregation discarded dirty marks on impossible dates");
+    }
+    let report = match mode {
+        Mode::Full => {
+            let dirty = aggregates::lock_dirty_days(&mut tx, user_id).await?;
+            let report = recompute_days(&mut tx, user_id, None).await?;
+            aggregates::clear_dirty_days(&mut tx, user_id, &dirty).await?;
+            report
+        }
+        Mode::Incremental => {
+            let dirty = aggregates::lock_dirty_days(&mut tx, user_id).await?;
+            // Ingestion marks the dates its rows fall on; a sleep session that began after midnight belongs to the
+            // previous day's night, so each dirty day also recomputes the day before it.
+            let dates: BTreeSet<NaiveDate> = dirty
+                .iter()
+                .flat_map(|&(date, _)| [date - Duration::days(1), date])
+                .collect();
+            let report = recompute_days(&mut tx, user_id, Some(&dates)).await?;
+            aggregates::clear_dirty_days(&mut tx, user_id, &dirty).await?;
+            report
+        }
+    };
+    tx.commit().await?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minutes: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).unwrap() + Duration::minutes(minutes)
+    }
+
+    #[test]
+    fn summary_uses_consensus_boundaries_and_sample_sd() {
+        let values = [53.9, 54.0, 70.0, 180.0, 180.1, 250.0, 250.1, 100.0];
+        let readings: Vec<_> = values.iter().enumerate().map(|(i, &v)| (at(5 * i as i64), v)).collect();
+        let s = summarize_glucose(&readings, (70.0, 180.0));
+        assert_eq!(s.pct_below_54, Some(12.5));
+        assert_eq!(s.pct_54_69, Some(12.5));
+        assert_eq!(s.pct_70_180, Some(37.5));
+        assert_eq!(s.pct_181_250, Some(25.0));
+        assert_eq!(s.pct_above_250, Some(12.5));
+        assert_eq!(s.pct_in_target, s.pct_70_180);
+        let mean = values.iter().sum::<f64>() / 8.0;
+        assert!((s.mean.unwrap() - mean).abs() < 1e-9);
+        let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 7.0).sqrt();
+        assert!((s.sd.unwrap() - sd).abs() < 1e-9);
+        assert_eq!(s.median, Some((100.0 + 180.0) / 2.0));
+        assert!((s.gmi_percent.unwrap() - (3.31 + 0.02392 * mean)).abs() < 1e-9);
+        assert_eq!(summarize_glucose(&[], (70.0, 180.0)), GlucoseSummary::default());
+    }
+
+    #[test]
+    fn hypo_events_need_fifteen_contiguous_minutes() {
+        let trace = |values: &[(i64, f64)]| values.iter().map(|&(m, v)| (at(m), v)).collect::<Vec<_>>();
+        // Two readings low, then three low: one event.
+        let readings = trace(&[
+            (0, 65.0),
+            (5, 60.0),
+            (10, 90.0),
+            (15, 60.0),
+            (20, 60.0),
+            (25, 62.0),
+            (30, 64.0),
+        ]);
+        assert_eq!(count_hypo_events(&readings), 1);
+        // A gap over 10 minutes breaks the run.
+        let gappy = trace(&[(0, 60.0), (5, 60.0), (30, 60.0)]);
+        assert_eq!(count_hypo_events(&gappy), 0);
+    }
+}

@@ -1,0 +1,62 @@
+//! Glucose patterns as values: the kinds the `patterns` table admits, a pattern found by `glucolens_app::insights::patterns`
+//! and ready to store, and one day's inputs to the association rules. No I/O.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// The pattern kinds of the schema's CHECK constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PatternKind {
+    /// A recurring 24-hour glucose shape.
+    DailyMotif,
+    /// A recurring 3-hour shape (e.g. a post-meal spike).
+    ShortMotif,
+    /// An unusual day.
+    Discord,
+    /// A rule over binarised daily features (e.g. exercise → glucose in target).
+    AssociationRule,
+}
+
+impl PatternKind {
+    pub const ALL: [PatternKind; 4] = [
+        PatternKind::DailyMotif,
+        PatternKind::ShortMotif,
+        PatternKind::Discord,
+        PatternKind::AssociationRule,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatternKind::DailyMotif => "daily_motif",
+            PatternKind::ShortMotif => "short_motif",
+            PatternKind::Discord => "discord",
+            PatternKind::AssociationRule => "association_rule",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        PatternKind::ALL.into_iter().find(|kind| kind.as_str() == raw)
+    }
+}
+
+/// A pattern to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPattern {
+    pub kind: PatternKind,
+    pub description: String,
+    /// Kind-specific: motif match distance, discord distance, rule lift.
+    pub score: Option<f64>,
+    pub example_dates: Vec<NaiveDate>,
+    pub metadata: serde_json::Value,
+}
+
+/// One day's inputs to the association rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleDay {
+    pub date: NaiveDate,
+    pub pct_in_user_target: f64,
+    pub sleep_minutes: f64,
+    pub carbs_g: f64,
+    pub exercise_minutes: f64,
+}

@@ -1,0 +1,445 @@
+//! Seeded, realistic sample data (`glucolens sample-data`) with planted effects of documented size and lag, so the
+//! analysis can be checked against a known truth.
+//!
+//! Generation is pure: [`generate_user`] turns (seed, user index, days) into records with a seeded RNG, the same
+//! input always giving the same records. [`write_user`] stores one user in one transaction through the one record
+//! writer ([`glucolens_app::record_writer`]), which marks the user's days dirty as an upload would.
+//!
+//! # The model (all times local to the user's zone)
+//!
+//! Glucose every 5 minutes = personal baseline (100–135 mg/dL) + that day's offset + dawn rise + meal responses
+//! − exercise dips + slowly wandering physiological noise (AR(1)) + sensor noise (SD 4 mg/dL), clamped to 40–400.
+//!
+//! Planted effects (on the *daily mean* glucose that `daily_aggregates.mean_glucose` holds):
+//!
+//! | cause (daily aggregate column)   | effect on mean glucose                               | lag |
+//! |----------------------------------|------------------------------------------------------|-----|
+//! | `sleep_minutes` under 7 h        | **+[`SLEEP_DEFICIT_MG_DL_PER_HOUR`] mg/dL per hour short** (whole next day) | 1 day |
+//! | `carbs_g`                        | **+[`CARBS_MG_DL_PER_10G`] mg/dL per 10 g** (meal responses, GI 55 on average) | 0 |
+//! | `exercise_minutes`               | **−[`EXERCISE_MG_DL_PER_10_MIN`] mg/dL per 10 min** (dip during and after)  | 0 |
+//!
+//! Pure noise, no effect on glucose: `steps` (a daily step count independent of workouts), `protein_g` and `fat_g`
+//! (drawn independently of carbs), and `sleep_quality`.
+//!
+//! Shapes: a meal of `c` g carbohydrate with glycaemic index `gi` adds `1.2 · c · gi/55 · (t/τ)·e^(1−t/τ)` mg/dL
+//! `t` minutes after eating (τ = 50 min: peak at 50 min, back near baseline after 3–4 h); its area is
+//! `1.2 · c · gi/55 · τ · e` mg·min/dL, i.e. `1.2 · 50 · e / 1440 = 0.113` mg/dL of daily mean per gram. Exercise of
+//! `d` minutes pulls glucose down linearly to a depth `D` at its end, then recovers exponentially (τ = 120 min);
+//! `D` is chosen so the area is `0.1 · d · 1440`, i.e. 0.1 mg/dL of daily mean per minute. Dawn rise: +15 mg/dL
+//! at 07:00 (Gaussian, SD 1 h). Meals late in the evening spill a few percent of their area past midnight.
+//!
+//! Realism: nightly sleep sessions (bedtime ~23:00, 4–9.5 h, stages), workouts on ~60 % of days, 3 meals and an
+//! occasional snack with macros, sensor gaps (30 min–3 h on ~15 % of days, a 2–6 h sensor change on ~4 %), and
+//! duplicate uploads (3 % of readings also arrive from `apple_health` with the same instant and value, which the
+//! aggregation counts once).
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use glucolens_app::record_writer::RecordWriter;
+use glucolens_domain::records::{ActivityRecord, GlucoseRecord, Intensity, MealRecord, MealType, SleepRecord};
+use glucolens_domain::{GlucoseUnit, MgDl, UserTimeZone};
+use glucolens_store::InsertCounts;
+
+/// Next-day mean glucose rise per hour of sleep under [`SLEEP_TARGET_HOURS`] (lag 1 day).
+pub const SLEEP_DEFICIT_MG_DL_PER_HOUR: f64 = 8.0;
+pub const SLEEP_TARGET_HOURS: f64 = 7.0;
+/// Same-day mean glucose rise per 10 g of carbohydrate (at the average glycaemic index 55).
+pub const CARBS_MG_DL_PER_10G: f64 = 10.0 * MEAL_PEAK_MG_DL_PER_G * MEAL_PEAK_MINUTES * std::f64::consts::E / 1440.0;
+/// Same-day mean glucose fall per 10 minutes of exercise.
+pub const EXERCISE_MG_DL_PER_10_MIN: f64 = 10.0 * EXERCISE_MG_DL_PER_MIN;
+
+const MEAL_PEAK_MG_DL_PER_G: f64 = 1.2;
+const MEAL_PEAK_MINUTES: f64 = 50.0;
+const AVERAGE_GI: f64 = 55.0;
+const EXERCISE_MG_DL_PER_MIN: f64 = 0.1;
+const EXERCISE_RECOVERY_MINUTES: f64 = 120.0;
+const DAWN_RISE_MG_DL: f64 = 15.0;
+/// How long after an event its effect is still computed (beyond it, < 0.1 % of the area remains).
+const EFFECT_HORIZON_MINUTES: f64 = 12.0 * 60.0;
+
+/// Readings per insert statement: large enough to amortise round trips, small enough to keep each statement short.
+const GLUCOSE_BATCH: usize = 10_000;
+
+/// Password of every sample account (the demo login).
+pub const DEMO_PASSWORD: &str = "glucolens-demo";
+const TIME_ZONES: &[&str] = &[
+    "Europe/Paris",
+    "America/New_York",
+    "Asia/Kolkata",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Australia/Sydney",
+    "Asia/Tokyo",
+    "America/Sao_Paulo",
+    "Africa/Johannesburg",
+    "Asia/Kathmandu",
+];
+
+/// One generated account with all its records.
+#[derive(Debug, Clone)]
+pub struct SampleUser {
+    pub email: String,
+    pub time_zone: UserTimeZone,
+    pub glucose: Vec<GlucoseRecord>,
+    pub sleep: Vec<SleepRecord>,
+    pub activities: Vec<ActivityRecord>,
+    pub meals: Vec<MealRecord>,
+}
+
+/// `demo@glucolens.local` for user 0, `<prefix>+<n>@glucolens.local` after it.
+pub fn email(prefix: &str, index: usize) -> String {
+    match index {
+        0 => "demo@glucolens.local".into(),
+        n => format!("{prefix}+{n}@glucolens.local"),
+    }
+}
+
+/// A standard normal draw (Box–Muller), so only `rand` itself is needed.
+fn normal(rng: &mut StdRng) -> f64 {
+    let u1: f64 = rng.gen_range(f64::EPSILON..1.0);
+    let u2: f64 = rng.gen();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// The instant of a local wall time; times skipped by DST move forward to the first valid instant.
+fn at_local(tz: Tz, date: NaiveDate, minutes_after_midnight: f64) -> DateTime<Utc> {
+    let wall = date.and_time(NaiveTime::MIN) + Duration::seconds((minutes_after_midnight * 60.0).round() as i64);
+    (0..=4)
+        .find_map(|quarter| {
+            tz.from_local_datetime(&(wall + Duration::minutes(15 * quarter)))
+                .earliest()
+        })
+        .expect("DST gaps are at most an hour")
+        .with_timezone(&Utc)
+}
+
+/// Added glucose `minutes` after eating `carbs_g` of glycaemic index `gi`.
+fn meal_response(minutes: f64, carbs_g: f64, gi: f64) -> f64 {
+    if minutes <= 0.0 {
+        return 0.0;
+    }
+    let x = minutes / MEAL_PEAK_MINUTES;
+    MEAL_PEAK_MG_DL_PER_G * carbs_g * gi / AVERAGE_GI * x * (1.0 - x).exp()
+}
+
+/// Glucose lowered `minutes` after the start of a `duration`-minute workout (a positive number).
+fn exercise_dip(minutes: f64, duration: f64) -> f64 {
+    if minutes <= 0.0 || duration <= 0.0 {
+        return 0.0;
+    }
+    let depth = EXERCISE_MG_DL_PER_MIN * 1440.0 * duration / (duration / 2.0 + EXERCISE_RECOVERY_MINUTES);
+    if minutes < duration {
+        depth * minutes / duration
+    } else {
+        depth * (-(minutes - duration) / EXERCISE_RECOVERY_MINUTES).exp()
+    }
+}
+
+/// An event that shapes the glucose trace for some hours after `at`.
+enum Effect {
+    Meal { at: DateTime<Utc>, carbs_g: f64, gi: f64 },
+    Exercise { at: DateTime<Utc>, minutes: f64 },
+}
+
+impl Effect {
+    fn start(&self) -> DateTime<Utc> {
+        match self {
+            Effect::Meal { at, .. } | Effect::Exercise { at, .. } => *at,
+        }
+    }
+
+    fn glucose_change(&self, time: DateTime<Utc>) -> f64 {
+        let minutes = (time - self.start()).num_seconds() as f64 / 60.0;
+        match *self {
+            Effect::Meal { carbs_g, gi, .. } => meal_response(minutes, carbs_g, gi),
+            Effect::Exercise { minutes: duration, .. } => -exercise_dip(minutes, duration),
+        }
+    }
+}
+
+/// Generates user `index` of a run seeded with `seed`: `days` local days from `start`. Pure and deterministic.
+pub fn generate_user(seed: u64, index: usize, email_prefix: &str, start: NaiveDate, days: u32) -> SampleUser {
+    let mut rng = StdRng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let time_zone = UserTimeZone::parse(TIME_ZONES[index % TIME_ZONES.len()]).expect("listed zones are valid");
+    let tz = time_zone.tz();
+    let device_source = if index.is_multiple_of(2) { "dexcom" } else { "libre" };
+    let baseline = rng.gen_range(100.0..135.0);
+
+    let mut sleep = Vec::new();
+    let mut activities = Vec::new();
+    let mut meals = Vec::new();
+    let mut effects = Vec::new();
+    // Per-day glucose offset: random day-to-day variation plus the previous night's sleep deficit.
+    let mut day_offsets = Vec::with_capacity(days as usize);
+    let mut previous_night_hours = SLEEP_TARGET_HOURS;
+    for day in 0..days {
+        let date = start + Duration::days(i64::from(day));
+        let deficit = (SLEEP_TARGET_HOURS - previous_night_hours).max(0.0);
+        day_offsets.push(2.0 * normal(&mut rng) + SLEEP_DEFICIT_MG_DL_PER_HOUR * deficit);
+
+        for (meal_type, earliest, latest, carbs) in [
+            (MealType::Breakfast, 6.5, 9.0, 30.0..75.0),
+            (MealType::Lunch, 12.0, 13.5, 40.0..95.0),
+            (MealType::Dinner, 18.5, 20.5, 40.0..105.0),
+            (MealType::Snack, 15.0, 16.5, 10.0..35.0),
+        ] {
+            if meal_type == MealType::Snack && rng.gen_bool(0.5) {
+                continue;
+            }
+            let eaten_at = at_local(tz, date, 60.0 * rng.gen_range(earliest..latest));
+            let carbs_g: f64 = (rng.gen_range(carbs) * 10.0_f64).round() / 10.0;
+            let gi = rng.gen_range(40.0..70.0);
+            let protein_g = (rng.gen_range(5.0..45.0) * 10.0_f64).round() / 10.0;
+            let fat_g = (rng.gen_range(3.0..35.0) * 10.0_f64).round() / 10.0;
+            meals.push(MealRecord {
+                eaten_at,
+                source: "myfitnesspal".into(),
+                meal_type: Some(meal_type),
+                carbs_g,
+                protein_g: Some(protein_g),
+                fat_g: Some(fat_g),
+                fiber_g: Some((carbs_g * rng.gen_range(0.05..0.15) * 10.0).round() / 10.0),
+                calories: Some((4.0 * carbs_g + 4.0 * protein_g + 9.0 * fat_g).round()),
+                glycemic_load: Some((carbs_g * gi / 10.0).round() / 10.0),
+                description: None,
+            });
+            effects.push(Effect::Meal {
+                at: eaten_at,
+                carbs_g,
+                gi,
+            });
+        }
+
+        if rng.gen_bool(0.6) {
+            let (activity_type, intensity, kcal_per_min) = match rng.gen_range(0..3) {
+                0 => ("running", Intensity::High, 11.0),
+                1 => ("cycling", Intensity::Moderate, 8.0),
+                _ => ("walking", Intensity::Low, 4.5),
+            };
+            let minutes = rng.gen_range(20..=90);
+            let start_hour = if rng.gen_bool(0.5) { 7.0 } else { 17.5 };
+            let start_time = at_local(tz, date, 60.0 * (start_hour + rng.gen_range(-0.75..0.75)));
+            activities.push(ActivityRecord {
+                start_time,
+                activity_type: activity_type.into(),
+                source: "strava".into(),
+                duration_minutes: minutes,
+                intensity: Some(intensity),
+                calories: Some((f64::from(minutes) * kcal_per_min).round()),
+                steps: None,
+                avg_heart_rate: Some(rng.gen_range(95..165)),
+            });
+            effects.push(Effect::Exercise {
+                at: start_time,
+                minutes: f64::from(minutes),
+            });
+        }
+        // The day's step count, unrelated to glucose (a pure-noise variable).
+        activities.push(ActivityRecord {
+            start_time: at_local(tz, date, 23.0 * 60.0 + 59.0),
+            activity_type: "daily_steps".into(),
+            source: "apple_health".into(),
+            duration_minutes: 0,
+            intensity: None,
+            calories: None,
+            steps: Some(rng.gen_range(2_000..16_000)),
+            avg_heart_rate: None,
+        });
+
+        let hours: f64 = (7.0 + 1.1 * normal(&mut rng)).clamp(4.0, 9.5);
+        let start_time = at_local(tz, date, 60.0 * (23.0 + 0.75 * normal(&mut rng)));
+        let end_time = start_time + Duration::minutes((hours * 60.0).round() as i64);
+        let awake = rng.gen_range(5..30);
+        let asleep = (hours * 60.0).round() as i32 - awake;
+        let deep = (f64::from(asleep) * rng.gen_range(0.13..0.23)).round() as i32;
+        let rem = (f64::from(asleep) * rng.gen_range(0.18..0.26)).round() as i32;
+        sleep.push(SleepRecord {
+            start_time,
+            end_time,
+            source: "oura".into(),
+            deep_minutes: Some(deep),
+            light_minutes: Some(asleep - deep - rem),
+            rem_minutes: Some(rem),
+            awake_minutes: Some(awake),
+            quality: Some(rng.gen_range(3..=9)),
+        });
+        // Sleep minus its awake minutes, as the aggregation counts it.
+        previous_night_hours = f64::from(asleep) / 60.0;
+    }
+
+    let glucose = glucose_trace(&mut rng, tz, start, &day_offsets, baseline, device_source, &mut effects);
+    SampleUser {
+        email: email(email_prefix, index),
+        time_zone,
+        glucose,
+        sleep,
+        activities,
+        meals,
+    }
+}
+
+fn glucose_trace(
+    rng: &mut StdRng,
+    tz: Tz,
+    start: NaiveDate,
+    day_offsets: &[f64],
+    baseline: f64,
+    device_source: &str,
+    effects: &mut [Effect],
+) -> Vec<GlucoseRecord> {
+    effects.sort_by_key(Effect::start);
+    let horizon = Duration::minutes(EFFECT_HORIZON_MINUTES as i64);
+    let mut readings = Vec::with_capacity(day_offsets.len() * 300);
+    let mut wander = 0.0;
+    let mut first_active = 0;
+    for (day, offset) in day_offsets.iter().enumerate() {
+        let date = start + Duration::days(day as i64);
+        let (day_start, day_end) = glucolens_domain::local_day::local_day_bounds(tz, date);
+        // Sensor gaps: a short one on some days, a longer sensor change (2–6 h) on a few; a day keeps at least 75 %
+        // of its readings, so every day counts for the analyses (the coverage flag is tested on its own).
+        let gap = if rng.gen_bool(0.04) {
+            Some((rng.gen_range(0.0..18.0), rng.gen_range(2.0..6.0)))
+        } else if rng.gen_bool(0.15) {
+            Some((rng.gen_range(0.0..22.0), rng.gen_range(0.5..3.0)))
+        } else {
+            None
+        };
+        let mut time = day_start;
+        while time < day_end {
+            let minutes_into_day = (time - day_start).num_minutes() as f64;
+            let hours_into_day = minutes_into_day / 60.0;
+            wander = 0.95 * wander + 2.0 * normal(rng);
+            let in_gap = gap.is_some_and(|(from, length)| (from..from + length).contains(&hours_into_day));
+            if !in_gap {
+                while first_active < effects.len() && effects[first_active].start() + horizon < time {
+                    first_active += 1;
+                }
+                let events: f64 = effects[first_active..]
+                    .iter()
+                    .take_while(|e| e.start() <= time)
+                    .map(|e| e.glucose_change(time))
+                    .sum();
+                let local_hour = f64::from(time.with_timezone(&tz).num_seconds_from_midnight()) / 3600.0;
+                let dawn = DAWN_RISE_MG_DL * (-0.5 * (local_hour - 7.0).powi(2)).exp();
+                let value = baseline + offset + dawn + events + wander + 4.0 * normal(rng);
+                let value = MgDl::parse("value", value.clamp(40.0, 400.0), GlucoseUnit::MgDl)
+                    .expect("clamped values are in range");
+                let duplicate = rng.gen_bool(0.03);
+                readings.push(GlucoseRecord {
+                    time,
+                    source: device_source.into(),
+                    value,
+                    trend: None,
+                    device: None,
+                    clipped: false,
+                });
+                if duplicate {
+                    readings.push(GlucoseRecord {
+                        time,
+                        source: "apple_health".into(),
+                        value,
+                        trend: None,
+                        device: None,
+                        clipped: false,
+                    });
+                }
+            }
+            time += Duration::minutes(5);
+        }
+    }
+    readings
+}
+
+/// What writing one user did: `None` when an account with that email already existed (nothing written).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    pub glucose: InsertCounts,
+    pub records: InsertCounts,
+}
+
+/// Stores `user` (account, readings, sleep, activities, meals, dirty days) in one transaction. An existing account
+/// with the same email is left alone, so running the generator again adds nothing.
+pub async fn write_user(db: &PgPool, user: &SampleUser, password_hash: &str) -> Result<Option<Written>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    // Not `store::users::create`: that runs on the pool, and the account must appear together with its data.
+    let user_id: Option<Uuid> = sqlx::query_scalar(
+        "INSERT INTO users (id, email, password_hash, time_zone) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (email) DO NOTHING RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(&user.email)
+    .bind(password_hash)
+    .bind(user.time_zone.name())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
+    let mut writer = RecordWriter::new(user_id, user.time_zone);
+    let mut glucose = InsertCounts::default();
+    for batch in user.glucose.chunks(GLUCOSE_BATCH) {
+        glucose = glucose + writer.insert(&mut tx, batch).await?;
+    }
+    let records = writer.insert(&mut tx, &user.sleep).await?
+        + writer.insert(&mut tx, &user.activities).await?
+        + writer.insert(&mut tx, &user.meals).await?;
+    writer.mark_dirty(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Some(Written { glucose, records }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(seed: u64, index: usize) -> SampleUser {
+        generate_user(seed, index, "demo", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), 30)
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_records_and_another_seed_does_not() {
+        let (a, b, c) = (sample(7, 3), sample(7, 3), sample(8, 3));
+        assert_eq!(a.glucose, b.glucose);
+        assert_eq!(a.meals, b.meals);
+        assert_ne!(a.glucose, c.glucose);
+        assert_eq!(a.email, "demo+3@glucolens.local");
+        assert_eq!(sample(7, 0).email, "demo@glucolens.local");
+    }
+
+    #[test]
+    fn traces_are_five_minutely_with_gaps_duplicates_and_daily_records() {
+        let user = sample(42, 1);
+        let device: Vec<_> = user.glucose.iter().filter(|r| r.source != "apple_health").collect();
+        let copies = user.glucose.len() - device.len();
+        // 30 days × 288 slots, less the gaps.
+        assert!(
+            device.len() < 30 * 288 && device.len() > 30 * 288 * 8 / 10,
+            "{}",
+            device.len()
+        );
+        assert!(copies > 0 && copies < device.len() / 10);
+        assert!(device.windows(2).all(|w| w[1].time > w[0].time));
+        assert!(device.iter().all(|r| r.time.timestamp() % 300 == 0));
+        assert_eq!(user.sleep.len(), 30);
+        assert!(user.meals.len() >= 90);
+        assert!(user.sleep.iter().all(|s| s.end_time > s.start_time));
+    }
+
+    #[test]
+    fn response_shapes_have_the_documented_areas() {
+        let area = |f: &dyn Fn(f64) -> f64| (0..(24 * 60 * 10)).map(|i| f(f64::from(i) / 10.0) / 10.0).sum::<f64>();
+        // A 10 g meal at average GI moves the daily mean by CARBS_MG_DL_PER_10G, peaking at 50 minutes.
+        let meal = area(&|t| meal_response(t, 10.0, AVERAGE_GI)) / 1440.0;
+        assert!((meal - CARBS_MG_DL_PER_10G).abs() < 0.01, "{meal}");
+        assert!(meal_response(50.0, 60.0, 55.0) > meal_response(40.0, 60.0, 55.0));
+        assert!(meal_response(50.0, 60.0, 55.0) > meal_response(60.0, 60.0, 55.0));
+        // Ten minutes of exercise lower it by EXERCISE_MG_DL_PER_10_MIN.
+        let exercise = area(&|t| exercise_dip(t, 10.0)) / 1440.0;
+        assert!((exercise - EXERCISE_MG_DL_PER_10_MIN).abs() < 0.01, "{exercise}");
+    }
+}

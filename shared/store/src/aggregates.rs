@@ -1,0 +1,316 @@
+//! Queries behind the daily aggregation (`glucolens_app::aggregation`): the raw rows of a window, the dirty-day marks, and the
+//! idempotent upsert of `daily_aggregates`. All run on the caller's transaction and are scoped to one user.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use glucolens_domain::aggregate::DailyAggregate;
+
+/// A half-open UTC window `[from, to)`; `None` where the caller wants everything the user has.
+pub type Window = Option<(DateTime<Utc>, DateTime<Utc>)>;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserSettings {
+    pub time_zone: String,
+    pub target_low_mg_dl: f64,
+    pub target_high_mg_dl: f64,
+}
+
+pub async fn user_settings(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<UserSettings>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT time_zone, target_low_mg_dl::float8 AS target_low_mg_dl, target_high_mg_dl::float8 AS target_high_mg_dl
+         FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Deletes the user's dirty marks on dates outside `first..=last` (no accepted row can fall on them; only rows
+/// written before the accepted range was enforced, or by hand, could have marked them). Returns how many.
+pub async fn discard_dirty_days_outside(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM dirty_days WHERE user_id = $1 AND (local_date < $2 OR local_date > $3)")
+        .bind(user_id)
+        .bind(first)
+        .bind(last)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Rows of the user's four raw tables in `window` but outside `accepted` (`[from, to)`), which the aggregation
+/// ignores: every query here is bounded by the caller's window, which it cuts to the accepted range.
+pub async fn rows_outside(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    window: Window,
+    accepted: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<i64, sqlx::Error> {
+    let (from, to) = window.unzip();
+    let count = |column: &str, table: &str| {
+        format!(
+            "(SELECT count(*) FROM {table} WHERE user_id = $1 AND ({column} < $2 OR {column} >= $3)
+               AND ($4::timestamptz IS NULL OR {column} >= $4) AND ($5::timestamptz IS NULL OR {column} < $5))"
+        )
+    };
+    let sql = format!(
+        "SELECT {} + {} + {} + {}",
+        count("time", "glucose_readings"),
+        count("start_time", "sleep_data"),
+        count("start_time", "activities"),
+        count("eaten_at", "meals")
+    );
+    sqlx::query_scalar(&sql)
+        .bind(user_id)
+        .bind(accepted.0)
+        .bind(accepted.1)
+        .bind(from)
+        .bind(to)
+        .fetch_one(conn)
+        .await
+}
+
+/// The user's dirty days with their mark times, locked until the transaction ends: a concurrent ingestion that marks
+/// the same day again waits, then re-inserts its mark after ours is deleted, so no mark is lost.
+pub async fn lock_dirty_days(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Vec<(NaiveDate, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as("SELECT local_date, marked_at FROM dirty_days WHERE user_id = $1 ORDER BY local_date FOR UPDATE")
+        .bind(user_id)
+        .fetch_all(conn)
+        .await
+}
+
+/// Deletes the marks that were processed: a day re-marked after it was read (a later `marked_at`) stays dirty.
+pub async fn clear_dirty_days(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    processed: &[(NaiveDate, DateTime<Utc>)],
+) -> Result<u64, sqlx::Error> {
+    let (dates, marked): (Vec<NaiveDate>, Vec<DateTime<Utc>>) = processed.iter().copied().unzip();
+    let done = sqlx::query(
+        "DELETE FROM dirty_days d USING UNNEST($2::date[], $3::timestamptz[]) AS p(local_date, marked_at)
+         WHERE d.user_id = $1 AND d.local_date = p.local_date AND d.marked_at <= p.marked_at",
+    )
+    .bind(user_id)
+    .bind(dates)
+    .bind(marked)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Glucose readings in `window`, one per 5-minute slot: where several sources (or re-sends) fall in the same slot,
+/// the source earliest in `preference` wins (sources not listed rank first), then the earlier reading. Sorted by time.
+pub async fn readings(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    window: Window,
+    low_preference_sources: &[&str],
+) -> Result<Vec<(DateTime<Utc>, f64)>, sqlx::Error> {
+    let (from, to) = window.unzip();
+    sqlx::query_as(
+        "SELECT time, value FROM (
+             SELECT DISTINCT ON (date_bin('5 minutes', time, TIMESTAMPTZ '2000-01-01 00:00:00+00'))
+                    time, value_mg_dl::float8 AS value
+             FROM glucose_readings
+             WHERE user_id = $1 AND ($2::timestamptz IS NULL OR time >= $2) AND ($3::timestamptz IS NULL OR time < $3)
+             ORDER BY date_bin('5 minutes', time, TIMESTAMPTZ '2000-01-01 00:00:00+00'),
+                      coalesce(array_position($4::text[], source), 0), source, time
+         ) deduplicated ORDER BY time",
+    )
+    .bind(user_id)
+    .bind(from)
+    .bind(to)
+    .bind(low_preference_sources)
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SleepRow {
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    pub source: String,
+    pub deep_minutes: Option<i32>,
+    pub rem_minutes: Option<i32>,
+    pub awake_minutes: Option<i32>,
+    pub quality: Option<i16>,
+}
+
+impl glucolens_domain::local_day::SleepSession for SleepRow {
+    fn start(&self) -> DateTime<Utc> {
+        self.start_time
+    }
+    fn end(&self) -> DateTime<Utc> {
+        self.end_time
+    }
+    fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+pub async fn sleep(conn: &mut PgConnection, user_id: Uuid, window: Window) -> Result<Vec<SleepRow>, sqlx::Error> {
+    let (from, to) = window.unzip();
+    sqlx::query_as(
+        "SELECT start_time, end_time, source, deep_minutes, rem_minutes, awake_minutes, quality FROM sleep_data
+         WHERE user_id = $1 AND ($2::timestamptz IS NULL OR start_time >= $2)
+           AND ($3::timestamptz IS NULL OR start_time < $3)",
+    )
+    .bind(user_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActivityRow {
+    pub start_time: DateTime<Utc>,
+    pub duration_minutes: i32,
+    pub calories: Option<f64>,
+    pub steps: Option<i32>,
+}
+
+pub async fn activities(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    window: Window,
+) -> Result<Vec<ActivityRow>, sqlx::Error> {
+    let (from, to) = window.unzip();
+    sqlx::query_as(
+        "SELECT start_time, duration_minutes, calories::float8 AS calories, steps FROM activities
+         WHERE user_id = $1 AND ($2::timestamptz IS NULL OR start_time >= $2)
+           AND ($3::timestamptz IS NULL OR start_time < $3)",
+    )
+    .bind(user_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MealRow {
+    pub eaten_at: DateTime<Utc>,
+    pub carbs_g: f64,
+    pub protein_g: Option<f64>,
+    pub fat_g: Option<f64>,
+    pub calories: Option<f64>,
+}
+
+pub async fn meals(conn: &mut PgConnection, user_id: Uuid, window: Window) -> Result<Vec<MealRow>, sqlx::Error> {
+    let (from, to) = window.unzip();
+    sqlx::query_as(
+        "SELECT eaten_at, carbs_g::float8 AS carbs_g, protein_g::float8 AS protein_g, fat_g::float8 AS fat_g,
+                calories::float8 AS calories
+         FROM meals
+         WHERE user_id = $1 AND ($2::timestamptz IS NULL OR eaten_at >= $2) AND ($3::timestamptz IS NULL OR eaten_at < $3)",
+    )
+    .bind(user_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+}
+
+/// Dates that already have an aggregate row (a full recompute deletes those whose data is gone).
+pub async fn existing_dates(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<NaiveDate>, sqlx::Error> {
+    sqlx::query_scalar("SELECT local_date FROM daily_aggregates WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(conn)
+        .await
+}
+
+/// The stored columns, in one place: the upsert's insert list, its update list and its change check follow it.
+const COLUMNS: &[&str] = &[
+    "reading_count",
+    "expected_readings",
+    "coverage_percent",
+    "sufficient_data",
+    "mean_glucose",
+    "median_glucose",
+    "sd_glucose",
+    "cv_percent",
+    "gmi_percent",
+    "min_glucose",
+    "max_glucose",
+    "pct_below_54",
+    "pct_54_69",
+    "pct_70_180",
+    "pct_181_250",
+    "pct_above_250",
+    "pct_below_70",
+    "pct_above_180",
+    "pct_in_user_target",
+    "hypo_events",
+    "sleep_minutes",
+    "deep_sleep_minutes",
+    "rem_sleep_minutes",
+    "sleep_quality",
+    "exercise_minutes",
+    "active_calories",
+    "steps",
+    "carbs_g",
+    "calories",
+    "protein_g",
+    "fat_g",
+    "meal_count",
+];
+
+fn upsert_sql() -> String {
+    let list = COLUMNS.join(", ");
+    let updates = COLUMNS
+        .iter()
+        .map(|c| format!("{c} = EXCLUDED.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let current = COLUMNS.iter().map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
+    let incoming = COLUMNS
+        .iter()
+        .map(|c| format!("EXCLUDED.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Rows arrive as one JSON array (one round trip however many days); an unchanged day is not rewritten, so a
+    // redelivered message leaves even `computed_at` as it was.
+    format!(
+        "INSERT INTO daily_aggregates AS a (user_id, local_date, {list})
+         SELECT $1, local_date, {list} FROM jsonb_populate_recordset(NULL::daily_aggregates, $2)
+         ON CONFLICT (user_id, local_date) DO UPDATE SET {updates}, computed_at = now()
+         WHERE ({current}) IS DISTINCT FROM ({incoming})"
+    )
+}
+
+/// Inserts or updates `rows` (all of `user_id`); returns the rows actually written.
+pub async fn upsert(conn: &mut PgConnection, user_id: Uuid, rows: &[DailyAggregate]) -> Result<u64, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let json = serde_json::to_value(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let done = sqlx::query(&upsert_sql())
+        .bind(user_id)
+        .bind(json)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Removes the aggregates of days that no longer have any data.
+pub async fn delete_days(conn: &mut PgConnection, user_id: Uuid, dates: &[NaiveDate]) -> Result<u64, sqlx::Error> {
+    if dates.is_empty() {
+        return Ok(0);
+    }
+    let done = sqlx::query("DELETE FROM daily_aggregates WHERE user_id = $1 AND local_date = ANY($2)")
+        .bind(user_id)
+        .bind(dates)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,107 @@
+//! The `patterns` table: one user's motifs, discords and association rules, replaced as a whole by each run.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use glucolens_domain::pattern::{NewPattern, PatternKind, RuleDay};
+
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Pattern {
+    pub id: Uuid,
+    /// `daily_motif`, `short_motif`, `discord` or `association_rule`.
+    pub kind: String,
+    pub description: String,
+    pub score: Option<f64>,
+    pub example_dates: Vec<NaiveDate>,
+    /// How the pattern was found: window, thresholds, support/confidence/lift, match times.
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    pub computed_at: DateTime<Utc>,
+}
+
+/// Replaces all of the user's patterns in one transaction (a rerun yields the same rows, not more).
+pub async fn replace(db: &PgPool, user_id: Uuid, patterns: &[NewPattern]) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    // Lock order (see `users::lock_owner`); a user erased meanwhile leaves nothing to replace.
+    if !super::users::lock_owner(&mut tx, user_id).await? {
+        return Ok(());
+    }
+    sqlx::query("DELETE FROM patterns WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    for pattern in patterns {
+        // One row at a time: date[] per row does not travel through UNNEST, and a user has a few dozen patterns.
+        sqlx::query(
+            "INSERT INTO patterns (id, user_id, kind, description, score, example_dates, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(user_id)
+        .bind(pattern.kind.as_str())
+        .bind(&pattern.description)
+        .bind(pattern.score)
+        .bind(&pattern.example_dates)
+        .bind(&pattern.metadata)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// The user's patterns, optionally of one kind, grouped by kind and in stored order within it.
+pub async fn list(db: &PgPool, user_id: Uuid, kind: Option<PatternKind>) -> Result<Vec<Pattern>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, kind, description, score, example_dates, metadata, computed_at FROM patterns
+         WHERE user_id = $1 AND ($2::text IS NULL OR kind = $2)
+         ORDER BY kind, (metadata->>'rank')::int NULLS LAST, id",
+    )
+    .bind(user_id)
+    .bind(kind.map(PatternKind::as_str))
+    .fetch_all(db)
+    .await
+}
+
+/// 5-minute slot averages (slot start, mg/dL) of the user's last `days` days of readings (before their latest one).
+/// Readings of one slot from several sources are averaged.
+pub async fn glucose_slots(db: &PgPool, user_id: Uuid, days: i32) -> Result<Vec<(DateTime<Utc>, f64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT date_bin('5 minutes', time, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS slot, avg(value_mg_dl)::float8
+         FROM glucose_readings
+         WHERE user_id = $1
+           AND time > (SELECT max(time) FROM glucose_readings WHERE user_id = $1) - make_interval(days => $2)
+         GROUP BY slot ORDER BY slot",
+    )
+    .bind(user_id)
+    .bind(days)
+    .fetch_all(db)
+    .await
+}
+
+/// Sufficient-data days with time in target, sleep and carbs recorded (no activity record = 0 min of exercise).
+pub async fn rule_days(db: &PgPool, user_id: Uuid) -> Result<Vec<RuleDay>, sqlx::Error> {
+    let rows: Vec<(NaiveDate, f64, f64, f64, f64)> = sqlx::query_as(
+        "SELECT local_date, pct_in_user_target, sleep_minutes, carbs_g, COALESCE(exercise_minutes, 0)
+         FROM daily_aggregates
+         WHERE user_id = $1 AND sufficient_data
+           AND pct_in_user_target IS NOT NULL AND sleep_minutes IS NOT NULL AND carbs_g IS NOT NULL
+         ORDER BY local_date",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(date, pct_in_user_target, sleep_minutes, carbs_g, exercise_minutes)| RuleDay {
+                date,
+                pct_in_user_target,
+                sleep_minutes,
+                carbs_g,
+                exercise_minutes,
+            },
+        )
+        .collect())
+}

@@ -1,0 +1,46 @@
+//! Sleep sessions: batch insert (one statement per batch, idempotent on `(user_id, start_time, source)`).
+
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::batch::{distinct_count, InsertCounts};
+pub use glucolens_domain::records::SleepRecord;
+
+/// Inserts `records` for `user_id`, skipping sessions already stored. Runs on a pool or `&mut *transaction`.
+pub async fn insert_batch(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    records: &[SleepRecord],
+) -> Result<InsertCounts, sqlx::Error> {
+    if records.is_empty() {
+        return Ok(InsertCounts::default());
+    }
+    let column = |f: fn(&SleepRecord) -> Option<i32>| records.iter().map(f).collect::<Vec<_>>();
+    let starts: Vec<_> = records.iter().map(|r| r.start_time).collect();
+    let ends: Vec<_> = records.iter().map(|r| r.end_time).collect();
+    let sources: Vec<_> = records.iter().map(|r| r.source.as_str()).collect();
+    let qualities: Vec<_> = records.iter().map(|r| r.quality).collect();
+    let inserted = sqlx::query(
+        "INSERT INTO sleep_data (user_id, start_time, end_time, source, deep_minutes, light_minutes, rem_minutes,
+                                 awake_minutes, quality)
+         SELECT $1, b.* FROM UNNEST($2::timestamptz[], $3::timestamptz[], $4::text[], $5::int4[], $6::int4[],
+                                    $7::int4[], $8::int4[], $9::int2[])
+              AS b(start_time, end_time, source, deep, light, rem, awake, quality)
+         ORDER BY b.start_time, b.source
+         ON CONFLICT (user_id, start_time, source) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(&starts)
+    .bind(&ends)
+    .bind(&sources)
+    .bind(column(|r| r.deep_minutes))
+    .bind(column(|r| r.light_minutes))
+    .bind(column(|r| r.rem_minutes))
+    .bind(column(|r| r.awake_minutes))
+    .bind(&qualities)
+    .execute(db)
+    .await?
+    .rows_affected();
+    let distinct = distinct_count(records.iter().map(|r| (r.start_time, r.source.as_str())));
+    Ok(InsertCounts::of(distinct, inserted))
+}

@@ -1,0 +1,78 @@
+//! Test support for every crate's tests: application state wired to the per-test database (`#[sqlx::test]`) and
+//! to the AWS emulator named by `AWS_ENDPOINT_URL` (moto, started by the README test command), with a queue of
+//! its own per test so tests never see each other's messages.
+
+use uuid::Uuid;
+
+use glucolens_aws::config::Config;
+use glucolens_web::AppState;
+
+/// State for one test: its own analysis queue (and DLQ) in the emulator, the emulator's signing key.
+pub async fn state(db: sqlx::PgPool) -> AppState {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .expect("tests need AWS_ENDPOINT_URL pointing at moto: run them through the README test command");
+    let queue_name = format!("test-{}", Uuid::new_v4().simple());
+    let config = Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some("postgres://unused-the-pool-is-given".into()),
+        "AWS_ENDPOINT_URL" => Some(endpoint.clone()),
+        "ANALYSIS_QUEUE_URL" => Some(queue_name.clone()),
+        "SIGNING_KEY_SECRET_ID" => Some("glucolens/test-signing-key".into()),
+        _ => std::env::var(name).ok(),
+    })
+    .expect("test configuration is complete");
+    let aws = aws_config::from_env().endpoint_url(&endpoint).load().await;
+    AppState::with_pool(db, &config, &aws)
+        .await
+        .expect("test state builds against moto")
+}
+
+/// Inserts a user directly (no password hashing, for speed) in `time_zone`, and returns its id.
+pub async fn user(db: &sqlx::PgPool, time_zone: &str) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query("INSERT INTO users (id, email, password_hash, time_zone) VALUES ($1, $2, 'not-a-hash', $3)")
+        .bind(id)
+        .bind(format!("{}@test.invalid", id.simple()))
+        .bind(time_zone)
+        .execute(db)
+        .await
+        .expect("insert test user");
+    id
+}
+
+/// `Authorization` header value for `user_id`.
+pub fn bearer(state: &AppState, user_id: Uuid) -> String {
+    format!("Bearer {}", state.tokens.issue(user_id).access_token)
+}
+
+/// Inserts `count` CGM readings from `source`, every 5 minutes from `from`, with values cycling smoothly between
+/// 60 and 200 mg/dL (plus `offset_mg_dl`), and marks their local days dirty as ingestion would.
+pub async fn cgm_trace(
+    db: &sqlx::PgPool,
+    user_id: Uuid,
+    source: &str,
+    from: chrono::DateTime<chrono::Utc>,
+    count: i64,
+    offset_mg_dl: f64,
+) {
+    sqlx::query(
+        "WITH trace AS (
+             SELECT $3::timestamptz + i * interval '5 minutes' AS time,
+                    round((130 + 70 * sin(i / 12.0) + $5)::numeric, 1) AS value
+             FROM generate_series(0, $4 - 1) AS i
+         ), inserted AS (
+             INSERT INTO glucose_readings (user_id, time, source, value_mg_dl)
+             SELECT $1, time, $2, value FROM trace ON CONFLICT DO NOTHING
+         )
+         INSERT INTO dirty_days (user_id, local_date)
+         SELECT DISTINCT $1, (time AT TIME ZONE (SELECT time_zone FROM users WHERE id = $1))::date FROM trace
+         ON CONFLICT (user_id, local_date) DO UPDATE SET marked_at = now()",
+    )
+    .bind(user_id)
+    .bind(source)
+    .bind(from)
+    .bind(count)
+    .bind(offset_mg_dl)
+    .execute(db)
+    .await
+    .expect("insert test readings");
+}
