@@ -20,7 +20,6 @@ use uuid::Uuid;
 
 use crate::record_writer::RecordWriter;
 use glucolens_domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepRecord};
-use glucolens_domain::{GlucoseUnit, MgDl};
 use glucolens_store::{dirty_days, imports, InsertCounts};
 
 /// Records per database round trip.
@@ -57,7 +56,8 @@ pub enum ImportError {
     Parse(#[from] ParseError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
-    #[error("a parsed record is invalid: {0}")]
+    /// A failure of the service itself (the parser panicked, the report could not be serialised).
+    #[error("internal error: {0}")]
     Invalid(String),
 }
 
@@ -169,7 +169,7 @@ impl Counts {
     ) -> Result<(), ImportError> {
         let mut kinds = Kinds::default();
         for record in batch {
-            kinds.push(record)?;
+            kinds.push(record);
         }
         self.glucose = self.glucose + writer.insert(&mut *tx, &kinds.glucose).await?;
         self.sleep = self.sleep + writer.insert(&mut *tx, &kinds.sleep).await?;
@@ -197,7 +197,7 @@ impl Counts {
     }
 }
 
-/// One batch's records, converted to the store's records and split by kind.
+/// One batch's records (the domain's, as the parsers built them), split by kind.
 #[derive(Default)]
 struct Kinds {
     glucose: Vec<GlucoseRecord>,
@@ -207,56 +207,14 @@ struct Kinds {
 }
 
 impl Kinds {
-    fn push(&mut self, record: Record) -> Result<(), ImportError> {
+    fn push(&mut self, record: Record) {
         match record {
-            Record::Glucose(g) => self.glucose.push(GlucoseRecord {
-                time: g.time,
-                source: g.source.to_owned(),
-                value: MgDl::parse("value", g.mg_dl, GlucoseUnit::MgDl).map_err(|e| ImportError::Invalid(e.reason))?,
-                trend: g.trend,
-                device: g.device,
-                clipped: g.clipped,
-            }),
-            Record::Sleep(s) => self.sleep.push(SleepRecord {
-                start_time: s.start,
-                end_time: s.end,
-                source: s.source.to_owned(),
-                deep_minutes: s.deep_minutes,
-                light_minutes: s.light_minutes,
-                rem_minutes: s.rem_minutes,
-                awake_minutes: s.awake_minutes,
-                quality: None,
-            }),
-            Record::Activity(a) => self.activities.push(ActivityRecord {
-                start_time: a.start,
-                activity_type: a.activity_type,
-                source: a.source.to_owned(),
-                duration_minutes: a.duration_minutes,
-                intensity: None,
-                calories: a.calories.map(round_tenth),
-                steps: None,
-                avg_heart_rate: None,
-            }),
-            Record::Meal(m) => self.meals.push(MealRecord {
-                eaten_at: m.eaten_at,
-                source: m.source.to_owned(),
-                meal_type: None,
-                carbs_g: round_tenth(m.carbs_g),
-                protein_g: m.protein_g.map(round_tenth),
-                fat_g: m.fat_g.map(round_tenth),
-                fiber_g: None,
-                calories: m.calories.map(round_tenth),
-                glycemic_load: None,
-                description: None,
-            }),
+            Record::Glucose(g) => self.glucose.push(g),
+            Record::Sleep(s) => self.sleep.push(s),
+            Record::Activity(a) => self.activities.push(a),
+            Record::Meal(m) => self.meals.push(m),
         }
-        Ok(())
     }
-}
-
-/// The stored precision of grams and calories (`numeric(_,1)`).
-fn round_tenth(value: f64) -> f64 {
-    (value * 10.0).round() / 10.0
 }
 
 /// The records of one Nightscout API request, stored like an import (one transaction, dirty days marked).

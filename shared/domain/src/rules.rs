@@ -11,6 +11,9 @@
 //! - **Glucose units and limits**: mmol/L converts with [`MG_DL_PER_MMOL_L`]; a value is stored in mg/dL rounded to
 //!   0.1 ([`round_mg_dl`]) and accepted from [`GLUCOSE_MIN_MG_DL`] to [`GLUCOSE_MAX_MG_DL`] after rounding
 //!   ([`is_storable_mg_dl`]), which in mmol/L with two decimals is [`GLUCOSE_MIN_MMOL_L`] to [`GLUCOSE_MAX_MMOL_L`].
+//!   The importers' skip reasons quoting the limits ([`GLUCOSE_UNREADABLE_OR_OUT_OF_RANGE`], [`SGV_OUT_OF_RANGE`])
+//!   are defined here too.
+//! - **Stored precision of grams and calories**: 0.1 ([`round_tenth`]).
 //!
 //! They live in the domain, the innermost crate, so the API, the importers and the aggregation cannot disagree.
 
@@ -36,10 +39,21 @@ pub fn round_mg_dl(mg_dl: f64) -> f64 {
     (mg_dl * 10.0).round() / 10.0
 }
 
+/// Grams and calories as they are stored (`numeric(_,1)`): rounded to 0.1.
+pub fn round_tenth(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
+}
+
 /// Whether a rounded mg/dL value is within [`GLUCOSE_MIN_MG_DL`]..=[`GLUCOSE_MAX_MG_DL`].
 pub fn is_storable_mg_dl(rounded_mg_dl: f64) -> bool {
     (GLUCOSE_MIN_MG_DL..=GLUCOSE_MAX_MG_DL).contains(&rounded_mg_dl)
 }
+
+/// The reason an importer skips a glucose row whose value is unreadable or outside
+/// [`GLUCOSE_MIN_MG_DL`]..=[`GLUCOSE_MAX_MG_DL`] (import reports and clients match this text).
+pub const GLUCOSE_UNREADABLE_OR_OUT_OF_RANGE: &str = "glucose value unreadable or outside 20–600 mg/dL";
+/// The reason a Nightscout `sgv` entry outside [`GLUCOSE_MIN_MG_DL`]..=[`GLUCOSE_MAX_MG_DL`] is skipped.
+pub const SGV_OUT_OF_RANGE: &str = "sgv outside 20–600 mg/dL";
 
 /// Clocks drift: instants up to this far ahead of the server's clock are accepted.
 pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
@@ -175,6 +189,22 @@ mod tests {
         let mmol = |v: f64| is_storable_mg_dl(round_mg_dl(v * MG_DL_PER_MMOL_L));
         assert!(mmol(GLUCOSE_MIN_MMOL_L) && mmol(GLUCOSE_MAX_MMOL_L));
         assert!(!mmol(GLUCOSE_MIN_MMOL_L - 0.01) && !mmol(GLUCOSE_MAX_MMOL_L + 0.01));
+    }
+
+    #[test]
+    fn grams_and_calories_round_to_a_tenth() {
+        assert_eq!(round_tenth(48.745), 48.7);
+        assert_eq!(round_tenth(12.35), 12.4);
+        assert_eq!(round_tenth(2000.0), 2000.0);
+        assert_eq!(round_tenth(0.04), 0.0);
+    }
+
+    #[test]
+    fn glucose_skip_reasons_quote_the_limits() {
+        let range = format!("{GLUCOSE_MIN_MG_DL}–{GLUCOSE_MAX_MG_DL} mg/dL");
+        for reason in [GLUCOSE_UNREADABLE_OR_OUT_OF_RANGE, SGV_OUT_OF_RANGE] {
+            assert!(reason.ends_with(&format!("outside {range}")), "{reason}");
+        }
     }
 
     #[test]

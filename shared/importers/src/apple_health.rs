@@ -10,10 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use crate::{
-    glucose_mg_dl, parse_number, rules, Activity, Context, Emit, Findings, Gate, Glucose, Meal, ParseError, Record,
-    Sleep,
-};
+use crate::{glucose, glucose_mg_dl, meal, parse_number, rules, sleep, Context, Emit, Findings, Gate, ParseError};
 
 pub const SOURCE: &str = "apple_health";
 const FORMAT: &str = "Apple Health export.xml";
@@ -89,9 +86,18 @@ struct State {
     findings: Findings,
     gate: Gate,
     sleep: Option<SleepSession>,
-    workout: Option<(u64, Activity)>,
+    workout: Option<(u64, Workout)>,
     /// Carbohydrate grams and kilocalories logged at each instant (summed over entries at the same instant).
     diet: BTreeMap<DateTime<Utc>, Diet>,
+}
+
+/// A workout whose `WorkoutStatistics` may still add its energy.
+struct Workout {
+    start: DateTime<Utc>,
+    activity_type: String,
+    duration_minutes: i32,
+    /// Kilocalories, unrounded.
+    calories: Option<f64>,
 }
 
 #[derive(Default)]
@@ -121,8 +127,8 @@ impl State {
                 let attributes = Attributes::of(element);
                 attributes.check_text(line)?;
                 match workout(&attributes) {
-                    Ok(activity) => {
-                        self.workout = Some((line, activity));
+                    Ok(workout) => {
+                        self.workout = Some((line, workout));
                         if empty {
                             self.finish_workout(emit)?;
                         }
@@ -133,9 +139,9 @@ impl State {
             }
             b"WorkoutStatistics" => {
                 let attributes = Attributes::of(element);
-                if let Some((_, activity)) = self.workout.as_mut().filter(|(_, a)| a.calories.is_none()) {
+                if let Some((_, workout)) = self.workout.as_mut().filter(|(_, w)| w.calories.is_none()) {
                     if attributes.get("type") == Some(ACTIVE_ENERGY) {
-                        activity.calories = energy_kcal(attributes.get("sum"), attributes.get("unit"));
+                        workout.calories = energy_kcal(attributes.get("sum"), attributes.get("unit"));
                     }
                 }
                 Ok(())
@@ -165,21 +171,14 @@ impl State {
             BLOOD_GLUCOSE => {
                 let mmol = attributes.get("unit").is_some_and(|u| u.starts_with("mmol"));
                 match parse_number(value).and_then(|v| glucose_mg_dl(v, mmol)) {
-                    Some(mg_dl) => {
-                        let reading = Record::Glucose(Glucose {
-                            time: start,
-                            source: SOURCE,
-                            mg_dl,
-                            trend: None,
-                            device: None,
-                            clipped: false,
-                        });
+                    Some(value) => {
+                        let reading = glucose(start, SOURCE, value, None, None, false);
                         self.gate.pass(reading, line, &mut self.findings.skipped, emit)?
                     }
                     None => self
                         .findings
                         .skipped
-                        .add("glucose value unreadable or outside 20–600 mg/dL", line),
+                        .add(rules::GLUCOSE_UNREADABLE_OR_OUT_OF_RANGE, line),
                 }
             }
             SLEEP_ANALYSIS => self.sleep_segment(value, start, end, line, emit)?,
@@ -255,23 +254,29 @@ impl State {
             return Ok(());
         };
         let minutes = |d: Duration| (d > Duration::zero()).then(|| d.num_minutes() as i32);
-        let night = Record::Sleep(Sleep {
-            start: session.start,
-            end: session.end,
-            source: SOURCE,
-            deep_minutes: minutes(session.deep),
-            light_minutes: minutes(session.light),
-            rem_minutes: minutes(session.rem),
-            awake_minutes: minutes(session.awake),
-        });
+        let night = sleep(
+            session.start,
+            session.end,
+            SOURCE,
+            minutes(session.deep),
+            minutes(session.light),
+            minutes(session.rem),
+            minutes(session.awake),
+        );
         self.gate.pass(night, session.line, &mut self.findings.skipped, emit)
     }
 
     fn finish_workout(&mut self, emit: &mut Emit<'_>) -> Result<(), ParseError> {
         match self.workout.take() {
-            Some((line, activity)) => {
-                self.gate
-                    .pass(Record::Activity(activity), line, &mut self.findings.skipped, emit)
+            Some((line, workout)) => {
+                let activity = crate::activity(
+                    workout.start,
+                    workout.activity_type,
+                    SOURCE,
+                    workout.duration_minutes,
+                    workout.calories,
+                );
+                self.gate.pass(activity, line, &mut self.findings.skipped, emit)
             }
             None => Ok(()),
         }
@@ -283,14 +288,7 @@ impl State {
         for (eaten_at, diet) in std::mem::take(&mut self.diet) {
             match diet.carbs_g {
                 Some(carbs_g) if carbs_g <= 2000.0 => {
-                    let meal = Record::Meal(Meal {
-                        eaten_at,
-                        source: SOURCE,
-                        carbs_g,
-                        protein_g: None,
-                        fat_g: None,
-                        calories: diet.kcal,
-                    });
+                    let meal = meal(eaten_at, SOURCE, carbs_g, None, None, diet.kcal);
                     self.gate.pass(meal, diet.line, &mut self.findings.skipped, emit)?
                 }
                 Some(_) => self
@@ -308,7 +306,7 @@ impl State {
 }
 
 /// A workout's type, start, duration (`min`, `s` or `hr`) and energy (`kcal` or `kJ`).
-fn workout(attributes: &Attributes) -> Result<Activity, &'static str> {
+fn workout(attributes: &Attributes) -> Result<Workout, &'static str> {
     let start = attributes
         .get("startDate")
         .and_then(parse_date)
@@ -328,10 +326,9 @@ fn workout(attributes: &Attributes) -> Result<Activity, &'static str> {
     let kind = attributes
         .get("workoutActivityType")
         .unwrap_or("HKWorkoutActivityTypeOther");
-    Ok(Activity {
+    Ok(Workout {
         start,
         activity_type: snake_case(kind.strip_prefix("HKWorkoutActivityType").unwrap_or(kind)),
-        source: SOURCE,
         duration_minutes: minutes.round() as i32,
         calories: energy_kcal(
             attributes.get("totalEnergyBurned"),

@@ -8,10 +8,11 @@ use chrono::NaiveDateTime;
 
 use crate::local_time::LocalClock;
 use crate::table::{Header, Table};
-use crate::Record;
 use crate::{
-    glucose_mg_dl, parse_number, rules, truncate, Activity, Context, Emit, Findings, Gate, Glucose, Meal, ParseError,
+    activity, glucose_mg_dl, marker_mg_dl, meal, parse_number, rules, truncate, Context, Emit, Findings, Gate,
+    ParseError,
 };
+use glucolens_domain::MgDl;
 
 pub const SOURCE: &str = "dexcom";
 const FORMAT: &str = "Dexcom Clarity";
@@ -78,25 +79,25 @@ pub fn parse(reader: impl BufRead, context: Context, emit: &mut Emit<'_>) -> Res
                 &mut findings,
                 line,
             )
-            .map(|(v, c)| {
-                Record::Glucose(Glucose {
-                    time: clock.resolve(local, &mut findings.adjusted, line),
-                    source: SOURCE,
-                    mg_dl: v,
-                    trend: None,
-                    device: truncate(cell(columns.device), 128),
-                    clipped: c,
-                })
+            .map(|(value, clipped)| {
+                crate::glucose(
+                    clock.resolve(local, &mut findings.adjusted, line),
+                    SOURCE,
+                    value,
+                    None,
+                    truncate(cell(columns.device), 128),
+                    clipped,
+                )
             }),
             "Carbs" => match parse_number(cell(columns.carbs)).filter(|g| (0.0..=2000.0).contains(g)) {
-                Some(carbs_g) => Some(Record::Meal(Meal {
-                    eaten_at: clock.resolve(local, &mut findings.adjusted, line),
-                    source: SOURCE,
+                Some(carbs_g) => Some(meal(
+                    clock.resolve(local, &mut findings.adjusted, line),
+                    SOURCE,
                     carbs_g,
-                    protein_g: None,
-                    fat_g: None,
-                    calories: None,
-                })),
+                    None,
+                    None,
+                    None,
+                )),
                 None => {
                     findings
                         .skipped
@@ -105,14 +106,13 @@ pub fn parse(reader: impl BufRead, context: Context, emit: &mut Emit<'_>) -> Res
                 }
             },
             "Exercise" => match parse_duration_minutes(cell(columns.duration)) {
-                Some(duration_minutes) => Some(Record::Activity(Activity {
-                    start: clock.resolve(local, &mut findings.adjusted, line),
-                    activity_type: truncate(&cell(columns.event_subtype).to_lowercase(), 64)
-                        .unwrap_or_else(|| "exercise".into()),
-                    source: SOURCE,
+                Some(duration_minutes) => Some(activity(
+                    clock.resolve(local, &mut findings.adjusted, line),
+                    truncate(&cell(columns.event_subtype).to_lowercase(), 64).unwrap_or_else(|| "exercise".into()),
+                    SOURCE,
                     duration_minutes,
-                    calories: None,
-                })),
+                    None,
+                )),
                 None => {
                     findings
                         .skipped
@@ -145,15 +145,15 @@ pub fn parse(reader: impl BufRead, context: Context, emit: &mut Emit<'_>) -> Res
 }
 
 /// An EGV cell as stored mg/dL and whether it was an out-of-range marker; `None` (recorded as skipped) otherwise.
-fn glucose(raw: &str, mmol: bool, findings: &mut Findings, line: u64) -> Option<(f64, bool)> {
+fn glucose(raw: &str, mmol: bool, findings: &mut Findings, line: u64) -> Option<(MgDl, bool)> {
     match raw {
         "High" | "Alto" => {
             findings.adjusted.add(HIGH_MAPPED, line);
-            Some((HIGH_MG_DL, true))
+            Some((marker_mg_dl(HIGH_MG_DL), true))
         }
         "Low" | "Bajo" => {
             findings.adjusted.add(LOW_MAPPED, line);
-            Some((LOW_MG_DL, true))
+            Some((marker_mg_dl(LOW_MG_DL), true))
         }
         "" => {
             findings.skipped.add("EGV row without a glucose value", line);
@@ -162,9 +162,7 @@ fn glucose(raw: &str, mmol: bool, findings: &mut Findings, line: u64) -> Option<
         value => {
             let stored = parse_number(value).and_then(|v| glucose_mg_dl(v, mmol));
             if stored.is_none() {
-                findings
-                    .skipped
-                    .add("glucose value unreadable or outside 20–600 mg/dL", line);
+                findings.skipped.add(rules::GLUCOSE_UNREADABLE_OR_OUT_OF_RANGE, line);
             }
             stored.map(|v| (v, false))
         }

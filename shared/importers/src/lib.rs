@@ -1,6 +1,9 @@
 //! Parsers for the exports people already have: Dexcom Clarity CSV, FreeStyle LibreView CSV, Nightscout entries
 //! JSON and Apple Health `export.xml`.
 //!
+//! They emit the domain's records ([`glucolens_domain::records`], wrapped in [`Record`]), built as they are stored:
+//! glucose as a range-checked [`MgDl`], grams and calories rounded to 0.1; the caller stores them as they are.
+//!
 //! Pure: a parser reads from the `BufRead` it is given and hands each record to a callback as soon as it is known,
 //! so memory stays bounded whatever the file size (LibreView, whose date order can only be inferred from the whole
 //! file, buffers its rows; its files are small). What it could not import, and what it had to adjust (`High` mapped
@@ -33,6 +36,8 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use chrono::{DateTime, Utc};
+use glucolens_domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepRecord};
+use glucolens_domain::{GlucoseUnit, MgDl};
 use serde::{Deserialize, Serialize};
 
 pub use findings::{Findings, Tally};
@@ -90,61 +95,14 @@ impl Format {
     }
 }
 
-// The glucose units and limits are defined once, in the domain's rules.
-use rules::MG_DL_PER_MMOL_L;
-
-/// One glucose reading, in mg/dL rounded to 0.1 and within [`rules::GLUCOSE_MIN_MG_DL`]..=[`rules::GLUCOSE_MAX_MG_DL`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Glucose {
-    pub time: DateTime<Utc>,
-    pub source: &'static str,
-    pub mg_dl: f64,
-    pub trend: Option<String>,
-    pub device: Option<String>,
-    /// The export had an out-of-range marker (`High`, `Low`) mapped to the range limit.
-    pub clipped: bool,
-}
-
-/// One sleep session (at most 24 hours), with the stage minutes the export distinguishes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sleep {
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub source: &'static str,
-    pub deep_minutes: Option<i32>,
-    pub light_minutes: Option<i32>,
-    pub rem_minutes: Option<i32>,
-    pub awake_minutes: Option<i32>,
-}
-
-/// One exercise session (0–1440 minutes).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Activity {
-    pub start: DateTime<Utc>,
-    pub activity_type: String,
-    pub source: &'static str,
-    pub duration_minutes: i32,
-    pub calories: Option<f64>,
-}
-
-/// One meal or carbohydrate entry (0–2000 g).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Meal {
-    pub eaten_at: DateTime<Utc>,
-    pub source: &'static str,
-    pub carbs_g: f64,
-    pub protein_g: Option<f64>,
-    pub fat_g: Option<f64>,
-    pub calories: Option<f64>,
-}
-
-/// Anything a parser emits.
+/// Anything a parser emits: the domain's records, built as they are stored (glucose in [`MgDl`], grams and calories
+/// rounded to 0.1 by [`rules::round_tenth`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
-    Glucose(Glucose),
-    Sleep(Sleep),
-    Activity(Activity),
-    Meal(Meal),
+    Glucose(GlucoseRecord),
+    Sleep(SleepRecord),
+    Activity(ActivityRecord),
+    Meal(MealRecord),
 }
 
 /// A file that cannot be imported. Whatever the parser emitted before must be discarded.
@@ -184,8 +142,8 @@ impl Record {
     pub fn instants(&self) -> Vec<DateTime<Utc>> {
         match self {
             Record::Glucose(g) => vec![g.time],
-            Record::Sleep(s) => vec![s.start, s.end],
-            Record::Activity(a) => vec![a.start],
+            Record::Sleep(s) => vec![s.start_time, s.end_time],
+            Record::Activity(a) => vec![a.start_time],
             Record::Meal(m) => vec![m.eaten_at],
         }
     }
@@ -194,10 +152,12 @@ impl Record {
     pub fn natural_key(&self) -> u64 {
         let mut hasher = DefaultHasher::new();
         match self {
-            Record::Glucose(g) => (0u8, g.time.timestamp_micros(), g.source).hash(&mut hasher),
-            Record::Sleep(s) => (1u8, s.start.timestamp_micros(), s.source).hash(&mut hasher),
-            Record::Activity(a) => (2u8, a.start.timestamp_micros(), a.source, &a.activity_type).hash(&mut hasher),
-            Record::Meal(m) => (3u8, m.eaten_at.timestamp_micros(), m.source).hash(&mut hasher),
+            Record::Glucose(g) => (0u8, g.time.timestamp_micros(), &g.source).hash(&mut hasher),
+            Record::Sleep(s) => (1u8, s.start_time.timestamp_micros(), &s.source).hash(&mut hasher),
+            Record::Activity(a) => {
+                (2u8, a.start_time.timestamp_micros(), &a.source, &a.activity_type).hash(&mut hasher)
+            }
+            Record::Meal(m) => (3u8, m.eaten_at.timestamp_micros(), &m.source).hash(&mut hasher),
         }
         hasher.finish()
     }
@@ -209,35 +169,39 @@ impl Record {
         match self {
             Record::Glucose(g) => (
                 g.time.timestamp_micros(),
-                g.source,
-                g.mg_dl.to_bits(),
+                &g.source,
+                g.value.get().to_bits(),
                 &g.trend,
                 &g.device,
                 g.clipped,
             )
                 .hash(&mut hasher),
             Record::Sleep(s) => (
-                s.start.timestamp_micros(),
-                s.end.timestamp_micros(),
-                s.source,
+                s.start_time.timestamp_micros(),
+                s.end_time.timestamp_micros(),
+                &s.source,
                 (s.deep_minutes, s.light_minutes, s.rem_minutes, s.awake_minutes),
+                s.quality,
             )
                 .hash(&mut hasher),
             Record::Activity(a) => (
-                a.start.timestamp_micros(),
+                a.start_time.timestamp_micros(),
                 &a.activity_type,
-                a.source,
+                &a.source,
                 a.duration_minutes,
+                a.intensity.map(|i| i.as_str()),
                 float(a.calories),
+                (a.steps, a.avg_heart_rate),
             )
                 .hash(&mut hasher),
             Record::Meal(m) => (
                 m.eaten_at.timestamp_micros(),
-                m.source,
+                &m.source,
+                m.meal_type.map(|t| t.as_str()),
                 m.carbs_g.to_bits(),
-                float(m.protein_g),
-                float(m.fat_g),
-                float(m.calories),
+                (float(m.protein_g), float(m.fat_g), float(m.fiber_g)),
+                (float(m.calories), float(m.glycemic_load)),
+                &m.description,
             )
                 .hash(&mut hasher),
         }
@@ -312,11 +276,100 @@ pub fn parse(
     }
 }
 
-/// A glucose value in `unit` as stored: mg/dL rounded to 0.1, or `None` when outside the storable range.
-pub(crate) fn glucose_mg_dl(value: f64, mmol: bool) -> Option<f64> {
-    let mg_dl = if mmol { value * MG_DL_PER_MMOL_L } else { value };
-    let rounded = rules::round_mg_dl(mg_dl);
-    rules::is_storable_mg_dl(rounded).then_some(rounded)
+/// A glucose value (in mmol/L when `mmol`, else mg/dL) as stored, or `None` when outside the storable range: the
+/// domain's [`MgDl::parse`] (converted, rounded to 0.1 mg/dL, range-checked).
+pub(crate) fn glucose_mg_dl(value: f64, mmol: bool) -> Option<MgDl> {
+    let unit = if mmol { GlucoseUnit::MmolL } else { GlucoseUnit::MgDl };
+    MgDl::parse("value", value, unit).ok()
+}
+
+/// A device's out-of-range marker (`High`, `LO`, ...) mapped to `limit` mg/dL, a constant within the storable range.
+pub(crate) fn marker_mg_dl(limit: f64) -> MgDl {
+    glucose_mg_dl(limit, false).expect("a sensor's reporting limit is within the storable range")
+}
+
+/// A glucose reading as stored.
+pub(crate) fn glucose(
+    time: DateTime<Utc>,
+    source: &str,
+    value: MgDl,
+    trend: Option<String>,
+    device: Option<String>,
+    clipped: bool,
+) -> Record {
+    Record::Glucose(GlucoseRecord {
+        time,
+        source: source.to_owned(),
+        value,
+        trend,
+        device,
+        clipped,
+    })
+}
+
+/// A sleep session as stored (exports carry no quality score).
+pub(crate) fn sleep(
+    start_time: DateTime<Utc>,
+    end_time: DateTime<Utc>,
+    source: &str,
+    deep_minutes: Option<i32>,
+    light_minutes: Option<i32>,
+    rem_minutes: Option<i32>,
+    awake_minutes: Option<i32>,
+) -> Record {
+    Record::Sleep(SleepRecord {
+        start_time,
+        end_time,
+        source: source.to_owned(),
+        deep_minutes,
+        light_minutes,
+        rem_minutes,
+        awake_minutes,
+        quality: None,
+    })
+}
+
+/// An exercise session as stored: calories rounded to 0.1 (the one place the importers round them).
+pub(crate) fn activity(
+    start_time: DateTime<Utc>,
+    activity_type: String,
+    source: &str,
+    duration_minutes: i32,
+    calories: Option<f64>,
+) -> Record {
+    Record::Activity(ActivityRecord {
+        start_time,
+        activity_type,
+        source: source.to_owned(),
+        duration_minutes,
+        intensity: None,
+        calories: calories.map(rules::round_tenth),
+        steps: None,
+        avg_heart_rate: None,
+    })
+}
+
+/// A meal as stored: grams and calories rounded to 0.1 (the one place the importers round them).
+pub(crate) fn meal(
+    eaten_at: DateTime<Utc>,
+    source: &str,
+    carbs_g: f64,
+    protein_g: Option<f64>,
+    fat_g: Option<f64>,
+    calories: Option<f64>,
+) -> Record {
+    Record::Meal(MealRecord {
+        eaten_at,
+        source: source.to_owned(),
+        meal_type: None,
+        carbs_g: rules::round_tenth(carbs_g),
+        protein_g: protein_g.map(rules::round_tenth),
+        fat_g: fat_g.map(rules::round_tenth),
+        fiber_g: None,
+        calories: calories.map(rules::round_tenth),
+        glycemic_load: None,
+        description: None,
+    })
 }
 
 /// A number as exports write it: `6.3`, or `6,3` in locales with a decimal comma.
@@ -358,11 +411,28 @@ mod tests {
 
     #[test]
     fn glucose_is_converted_rounded_and_range_checked() {
-        assert_eq!(glucose_mg_dl(6.3, true), Some(113.5));
-        assert_eq!(glucose_mg_dl(142.0, false), Some(142.0));
+        assert_eq!(glucose_mg_dl(6.3, true).map(MgDl::get), Some(113.5));
+        assert_eq!(glucose_mg_dl(142.0, false).map(MgDl::get), Some(142.0));
         assert_eq!(glucose_mg_dl(19.0, false), None);
         assert_eq!(glucose_mg_dl(601.0, false), None);
+        assert_eq!(marker_mg_dl(400.0).get(), 400.0);
         assert_eq!(parse_number("6,3"), Some(6.3));
         assert_eq!(parse_number("NaN"), None);
+    }
+
+    #[test]
+    fn grams_and_calories_are_rounded_as_stored() {
+        let at = DateTime::from_timestamp(1_709_280_000, 0).unwrap();
+        let Record::Meal(m) = meal(at, "test", 45.06, Some(12.34), None, Some(520.46)) else {
+            unreachable!()
+        };
+        assert_eq!(
+            (m.carbs_g, m.protein_g, m.fat_g, m.calories, m.source.as_str()),
+            (45.1, Some(12.3), None, Some(520.5), "test")
+        );
+        let Record::Activity(a) = activity(at, "running".into(), "test", 30, Some(48.745)) else {
+            unreachable!()
+        };
+        assert_eq!((a.calories, a.intensity, a.steps), (Some(48.7), None, None));
     }
 }

@@ -10,8 +10,9 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use crate::local_time::LocalClock;
 use crate::table::{Header, Table};
 use crate::{
-    glucose_mg_dl, parse_number, rules, truncate, Context, Emit, Findings, Gate, Glucose, Meal, ParseError, Record,
+    glucose_mg_dl, marker_mg_dl, meal, parse_number, rules, truncate, Context, Emit, Findings, Gate, ParseError, Record,
 };
+use glucolens_domain::MgDl;
 
 /// Historic (automatic, every 5 or 15 minutes) readings.
 pub const SOURCE: &str = "libre";
@@ -119,26 +120,26 @@ pub fn parse(reader: impl BufRead, context: Context, emit: &mut Emit<'_>) -> Res
                 } else {
                     (columns.scan, SCAN_SOURCE)
                 };
-                glucose(cell(column), columns.glucose_in_mmol, &mut findings, line).map(|(mg_dl, clipped)| {
-                    Record::Glucose(Glucose {
-                        time: clock.resolve(local, &mut findings.adjusted, line),
+                glucose(cell(column), columns.glucose_in_mmol, &mut findings, line).map(|(value, clipped)| {
+                    crate::glucose(
+                        clock.resolve(local, &mut findings.adjusted, line),
                         source,
-                        mg_dl,
-                        trend: None,
-                        device: truncate(cell(Some(columns.device)), 128),
+                        value,
+                        None,
+                        truncate(cell(Some(columns.device)), 128),
                         clipped,
-                    })
+                    )
                 })
             }
             "5" => match parse_number(cell(columns.carbs)).filter(|g| (0.0..=2000.0).contains(g)) {
-                Some(carbs_g) => Some(Record::Meal(Meal {
-                    eaten_at: clock.resolve(local, &mut findings.adjusted, line),
-                    source: SOURCE,
+                Some(carbs_g) => Some(meal(
+                    clock.resolve(local, &mut findings.adjusted, line),
+                    SOURCE,
                     carbs_g,
-                    protein_g: None,
-                    fat_g: None,
-                    calories: None,
-                })),
+                    None,
+                    None,
+                    None,
+                )),
                 None => {
                     findings.skipped.add("food entry without carbohydrate grams", line);
                     None
@@ -167,17 +168,17 @@ fn skip(findings: &mut Findings, reason: &str, line: u64) -> Option<Record> {
 }
 
 /// A glucose cell as stored mg/dL and whether it was `HI`/`LO`; `None` (recorded as skipped) otherwise.
-fn glucose(raw: &str, mmol: bool, findings: &mut Findings, line: u64) -> Option<(f64, bool)> {
+fn glucose(raw: &str, mmol: bool, findings: &mut Findings, line: u64) -> Option<(MgDl, bool)> {
     match raw {
         "HI" | "High" => {
             findings
                 .adjusted
                 .add("`HI` mapped to 500 mg/dL (flagged clipped)", line);
-            Some((HI_MG_DL, true))
+            Some((marker_mg_dl(HI_MG_DL), true))
         }
         "LO" | "Low" => {
             findings.adjusted.add("`LO` mapped to 40 mg/dL (flagged clipped)", line);
-            Some((LO_MG_DL, true))
+            Some((marker_mg_dl(LO_MG_DL), true))
         }
         "" => {
             findings.skipped.add("glucose row without a value", line);
@@ -186,9 +187,7 @@ fn glucose(raw: &str, mmol: bool, findings: &mut Findings, line: u64) -> Option<
         value => {
             let stored = parse_number(value).and_then(|v| glucose_mg_dl(v, mmol));
             if stored.is_none() {
-                findings
-                    .skipped
-                    .add("glucose value unreadable or outside 20–600 mg/dL", line);
+                findings.skipped.add(rules::GLUCOSE_UNREADABLE_OR_OUT_OF_RANGE, line);
             }
             stored.map(|v| (v, false))
         }

@@ -8,7 +8,7 @@ use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::{
-    glucose_mg_dl, rules, truncate, Activity, Context, Emit, Findings, Gate, Glucose, Meal, ParseError, Record,
+    activity, glucose, glucose_mg_dl, meal, rules, truncate, Context, Emit, Findings, Gate, ParseError, Record,
 };
 
 pub const SOURCE: &str = "nightscout";
@@ -79,16 +79,16 @@ impl Entry {
         if sgv < STATUS_CODE_BELOW {
             return Err("sgv below 20 is a sensor status code, not a reading");
         }
-        let mg_dl = glucose_mg_dl(sgv, false).ok_or("sgv outside 20–600 mg/dL")?;
+        let value = glucose_mg_dl(sgv, false).ok_or(rules::SGV_OUT_OF_RANGE)?;
         let time = instant(self.date, self.date_string.as_deref()).ok_or("entry without a readable date")?;
-        Ok(Record::Glucose(Glucose {
+        Ok(glucose(
             time,
-            source: SOURCE,
-            mg_dl,
-            trend: self.direction.as_deref().and_then(|d| truncate(d, 32)),
-            device: self.device.as_deref().and_then(|d| truncate(d, 128)),
-            clipped: false,
-        }))
+            SOURCE,
+            value,
+            self.direction.as_deref().and_then(|d| truncate(d, 32)),
+            self.device.as_deref().and_then(|d| truncate(d, 128)),
+            false,
+        ))
     }
 }
 
@@ -106,27 +106,21 @@ impl Treatment {
             if carbs_g > 2000.0 {
                 return Err("carbs above 2000 g");
             }
-            return Ok(Record::Meal(Meal {
-                eaten_at: time,
-                source: SOURCE,
+            return Ok(meal(
+                time,
+                SOURCE,
                 carbs_g,
-                protein_g: self.protein.filter(|g| *g >= 0.0),
-                fat_g: self.fat.filter(|g| *g >= 0.0),
-                calories: None,
-            }));
+                self.protein.filter(|g| *g >= 0.0),
+                self.fat.filter(|g| *g >= 0.0),
+                None,
+            ));
         }
         if self.event_type.as_deref() == Some("Exercise") {
             let minutes = self
                 .duration
                 .filter(|d| (0.0..=1440.0).contains(d))
                 .ok_or("exercise without a duration of 0–1440 minutes")?;
-            return Ok(Record::Activity(Activity {
-                start: time,
-                activity_type: "exercise".into(),
-                source: SOURCE,
-                duration_minutes: minutes.round() as i32,
-                calories: None,
-            }));
+            return Ok(activity(time, "exercise".into(), SOURCE, minutes.round() as i32, None));
         }
         Err("treatment type not stored (only carbs and exercise are)")
     }
@@ -225,6 +219,7 @@ impl<'de> Visitor<'de> for &mut EntryStream<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use glucolens_domain::records::{ActivityRecord, MealRecord};
 
     #[test]
     fn instants_from_epoch_ms_seconds_and_strings_with_offsets() {
@@ -247,13 +242,13 @@ mod tests {
             r#"{"eventType":"Carb Correction","carbs":25,"created_at":"2026-04-05T16:56:00.000Z","insulin":null}"#,
         )
         .unwrap();
-        assert!(matches!(carbs.to_record(), Ok(Record::Meal(Meal { carbs_g, .. })) if carbs_g == 25.0));
+        assert!(matches!(carbs.to_record(), Ok(Record::Meal(MealRecord { carbs_g, .. })) if carbs_g == 25.0));
         let exercise: Treatment =
             serde_json::from_str(r#"{"eventType":"Exercise","duration":45,"created_at":"2026-04-05T16:56:00Z"}"#)
                 .unwrap();
         assert!(matches!(
             exercise.to_record(),
-            Ok(Record::Activity(Activity {
+            Ok(Record::Activity(ActivityRecord {
                 duration_minutes: 45,
                 ..
             }))

@@ -2,6 +2,7 @@
 //! which is safe for these files: none quotes a comma), and cut-off or mangled files are errors.
 
 use chrono::{DateTime, Utc};
+use glucolens_domain::records::GlucoseRecord;
 use glucolens_importers::{parse, Context, Findings, Format, ParseError, Record};
 
 fn context(zone: chrono_tz::Tz) -> Context {
@@ -20,7 +21,7 @@ fn run(format: Format, bytes: &[u8], zone: chrono_tz::Tz) -> Result<(Vec<Record>
     Ok((records, findings))
 }
 
-fn glucose(records: &[Record]) -> Vec<&glucolens_importers::Glucose> {
+fn glucose(records: &[Record]) -> Vec<&GlucoseRecord> {
     records
         .iter()
         .filter_map(|r| match r {
@@ -73,7 +74,7 @@ fn clarity_12_column_sample() {
     let first = glucose(&records)[0];
     // 2016-10-24T11:24:17 in New York (EDT, UTC-4).
     assert_eq!(
-        (first.time, first.mg_dl, first.clipped),
+        (first.time, first.value.get(), first.clipped),
         (utc("2016-10-24T15:24:17Z"), 103.0, false)
     );
     assert_eq!(first.device.as_deref(), Some("iPhone G6"));
@@ -114,8 +115,8 @@ fn clarity_high_and_low_map_to_the_range_limits_with_the_flag() {
         );
     let (records, findings) = run(Format::DexcomClarity, edited.as_bytes(), chrono_tz::UTC).unwrap();
     let readings = glucose(&records);
-    assert_eq!((readings[1].mg_dl, readings[1].clipped), (400.0, true));
-    assert_eq!((readings[2].mg_dl, readings[2].clipped), (40.0, true));
+    assert_eq!((readings[1].value.get(), readings[1].clipped), (400.0, true));
+    assert_eq!((readings[2].value.get(), readings[2].clipped), (40.0, true));
     assert_eq!(findings.adjusted.count(glucolens_importers::dexcom::HIGH_MAPPED), 1);
     assert_eq!(findings.adjusted.count(glucolens_importers::dexcom::LOW_MAPPED), 1);
     let report = serde_json::to_value(&findings).unwrap();
@@ -146,7 +147,7 @@ fn libreview_without_the_preamble_line_finds_its_header() {
     assert_eq!(readings.len(), 6);
     // 05-12-2019 16:25 is 5 December (no day above 12: mmol/L means a European export), 6.3 mmol/L.
     assert_eq!(
-        (readings[0].time, readings[0].mg_dl),
+        (readings[0].time, readings[0].value.get()),
         (utc("2019-12-05T15:25:00Z"), 113.5)
     );
     assert_eq!(readings[0].source, "libre");
@@ -170,7 +171,7 @@ fn libre_3_sample_in_mg_dl_with_historic_scan_and_notes() {
     assert_eq!(readings.iter().filter(|g| g.source == "libre_scan").count(), scans);
     assert_eq!(findings.skipped.count("notes (record type 6) are not stored"), 40);
     assert_eq!(
-        (readings[0].time, readings[0].mg_dl),
+        (readings[0].time, readings[0].value.get()),
         (utc("2001-04-12T22:30:00Z"), 98.0)
     );
 }
@@ -182,7 +183,7 @@ fn nightscout_oref0_entries_with_local_offsets() {
     assert_eq!(glucose(&records).len(), expected.len());
     assert_eq!(findings.rows, expected.len() as u64);
     assert_eq!(glucose(&records)[0].time, utc("2018-06-02T07:25:00Z"));
-    assert_eq!(glucose(&records)[0].mg_dl, 101.0);
+    assert_eq!(glucose(&records)[0].value.get(), 101.0);
 }
 
 #[test]
@@ -205,8 +206,9 @@ fn apple_health_excerpt_reads_its_workout_and_ignores_other_records() {
     };
     assert_eq!(run.activity_type, "running");
     assert_eq!(run.duration_minutes, 5);
-    assert_eq!(run.start, utc("2016-11-14T14:25:41Z"));
-    assert!((run.calories.unwrap() - 48.745).abs() < 1e-6);
+    assert_eq!(run.start_time, utc("2016-11-14T14:25:41Z"));
+    // 48.745 kcal in the file, stored to 0.1.
+    assert_eq!(run.calories, Some(48.7));
 }
 
 #[test]
@@ -214,7 +216,7 @@ fn apple_health_glucose_in_both_units_sleep_stages_and_meals() {
     let (records, findings) = run(Format::AppleHealth, APPLE_GLUCOSE.as_bytes(), chrono_tz::UTC).unwrap();
     let readings = glucose(&records);
     assert_eq!(
-        readings.iter().map(|g| g.mg_dl).collect::<Vec<_>>(),
+        readings.iter().map(|g| g.value.get()).collect::<Vec<_>>(),
         [97.3, 112.0, 140.0]
     );
     let sleeps: Vec<_> = records
@@ -226,7 +228,7 @@ fn apple_health_glucose_in_both_units_sleep_stages_and_meals() {
         .collect();
     assert_eq!(sleeps.len(), 2);
     assert_eq!(
-        (sleeps[0].start, sleeps[0].end),
+        (sleeps[0].start_time, sleeps[0].end_time),
         (utc("2024-03-01T22:00:00Z"), utc("2024-03-02T06:00:00Z"))
     );
     assert_eq!(

@@ -38,11 +38,13 @@ use chrono_tz::Tz;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use glucolens_app::record_writer::RecordWriter;
-use glucolens_domain::records::{ActivityRecord, GlucoseRecord, Intensity, MealRecord, MealType, SleepRecord};
-use glucolens_domain::{GlucoseUnit, MgDl, UserTimeZone};
+use glucolens_domain::records::{
+    ActivityRecord, GlucoseRecord, Intensity, MealRecord, MealType, SleepQuality, SleepRecord,
+};
+use glucolens_domain::{Email, GlucoseUnit, MgDl, TargetRange, UserTimeZone};
+use glucolens_store::users::{self, NewUser};
 use glucolens_store::InsertCounts;
 
 /// Next-day mean glucose rise per hour of sleep under [`SLEEP_TARGET_HOURS`] (lag 1 day).
@@ -266,7 +268,7 @@ pub fn generate_user(seed: u64, index: usize, email_prefix: &str, start: NaiveDa
             light_minutes: Some(asleep - deep - rem),
             rem_minutes: Some(rem),
             awake_minutes: Some(awake),
-            quality: Some(rng.gen_range(3..=9)),
+            quality: SleepQuality::parse(f64::from(rng.gen_range(3i16..=9))),
         });
         // Sleep minus its awake minutes, as the aggregation counts it.
         previous_night_hours = f64::from(asleep) / 60.0;
@@ -355,6 +357,16 @@ fn glucose_trace(
     readings
 }
 
+/// Why a sample user could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SampleError {
+    /// The email (built from the chosen prefix) is not a valid address.
+    #[error("sample email: {0}")]
+    Email(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
 /// What writing one user did: `None` when an account with that email already existed (nothing written).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Written {
@@ -364,19 +376,17 @@ pub struct Written {
 
 /// Stores `user` (account, readings, sleep, activities, meals, dirty days) in one transaction. An existing account
 /// with the same email is left alone, so running the generator again adds nothing.
-pub async fn write_user(db: &PgPool, user: &SampleUser, password_hash: &str) -> Result<Option<Written>, sqlx::Error> {
+pub async fn write_user(db: &PgPool, user: &SampleUser, password_hash: &str) -> Result<Option<Written>, SampleError> {
     let mut tx = db.begin().await?;
-    // Not `store::users::create`: that runs on the pool, and the account must appear together with its data.
-    let user_id: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO users (id, email, password_hash, time_zone) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (email) DO NOTHING RETURNING id",
-    )
-    .bind(Uuid::new_v4())
-    .bind(&user.email)
-    .bind(password_hash)
-    .bind(user.time_zone.name())
-    .fetch_optional(&mut *tx)
-    .await?;
+    // In the transaction: the account appears together with its data or not at all.
+    let new_user = NewUser {
+        email: Email::parse(&user.email).map_err(|e| SampleError::Email(e.reason))?,
+        password_hash: password_hash.to_owned(),
+        time_zone: user.time_zone,
+        target: TargetRange::CONSENSUS,
+        display_unit: GlucoseUnit::MgDl,
+    };
+    let user_id = users::create(&mut *tx, &new_user).await?.map(|created| created.id);
     let Some(user_id) = user_id else {
         return Ok(None);
     };

@@ -49,7 +49,7 @@ pub struct NewUser {
 }
 
 /// Creates the account; `None` when the email is already registered.
-pub async fn create(db: &PgPool, new: &NewUser) -> Result<Option<User>, sqlx::Error> {
+pub async fn create(db: impl sqlx::PgExecutor<'_>, new: &NewUser) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(&format!(
         "INSERT INTO users (id, email, password_hash, time_zone, target_low_mg_dl, target_high_mg_dl, display_unit)
          VALUES ($1, $2, $3, $4, $5::float8, $6::float8, $7)
