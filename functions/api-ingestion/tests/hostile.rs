@@ -104,12 +104,12 @@ async fn nul_in_any_text_field_of_any_route_is_422_naming_it(db: sqlx::PgPool) {
         (
             "/api/v1/glucose/readings",
             with(good.clone(), "device", "G7\u{0}"),
-            "device",
+            "device_id",
         ),
         (
             "/api/v1/glucose/bulk",
             json!({"readings": [good.clone(), with(reading("2025-01-01T08:05:00Z", 121.0), "device", "\u{0}")]}),
-            "readings[1].device",
+            "readings[1].device_id",
         ),
         ("/api/v1/sleep", with(sleep(), "source", "oura\u{0}"), "source"),
         (
@@ -131,12 +131,12 @@ async fn nul_in_any_text_field_of_any_route_is_422_naming_it(db: sqlx::PgPool) {
         (
             "/api/v1/integrations/apple-health",
             json!({"glucose": [with(good.clone(), "trend", "\u{0}")]}),
-            "glucose[0].trend",
+            "glucose_readings[0].trend",
         ),
         (
             "/api/v1/integrations/apple-health",
             json!({"glucose": [good.clone()], "sleep": [with(sleep(), "source", "\u{0}")]}),
-            "sleep[0].source",
+            "sleep_sessions[0].source",
         ),
         (
             "/api/v1/integrations/apple-health",
@@ -266,7 +266,7 @@ async fn leap_seconds_are_422_leap_second(db: sqlx::PgPool) {
         json!({"start_time": "2016-12-31T22:00:00Z", "end_time": "2016-12-31T23:59:60Z"}),
     )
     .await;
-    assert_eq!(errors(&reply), [("end_time".to_owned(), "leap_second".to_owned())]);
+    assert_eq!(errors(&reply), [("sleep_end".to_owned(), "leap_second".to_owned())]);
     assert_eq!(stored_rows(&db, user).await, 0);
 }
 

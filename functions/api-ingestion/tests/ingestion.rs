@@ -204,7 +204,7 @@ async fn bulk_validation_lists_every_bad_item_and_writes_nothing(db: sqlx::PgPoo
             ("readings[12].source", "empty"),
             ("readings[13].value", "out_of_range"),
             ("readings[20].timestamp", "too_early"),
-            ("readings[21].device", "too_long"),
+            ("readings[21].device_id", "too_long"),
         ])
     );
     assert_eq!(reply.body["errors"][0]["index"], 3);
@@ -408,8 +408,8 @@ async fn sleep_activities_and_meals_are_stored_idempotently(db: sqlx::PgPool) {
         assert_eq!((again.status, again.body), (StatusCode::OK, counts(0, 1)), "{path}");
         assert_eq!(row_count(&db, table, user).await, 1, "{table}");
     }
-    let (deep, quality, intensity, carbs, meal_type): (i32, i16, String, f64, String) = sqlx::query_as(
-        "SELECT s.deep_minutes, s.quality, a.intensity, m.carbs_g::float8, m.meal_type
+    let (deep, quality, intensity, carbs, meal_type): (i32, f64, String, f64, String) = sqlx::query_as(
+        "SELECT s.deep_minutes, s.quality::float8, a.intensity, m.carbs_g::float8, m.meal_type
          FROM sleep_data s JOIN activities a USING (user_id) JOIN meals m USING (user_id) WHERE user_id = $1",
     )
     .bind(user)
@@ -418,7 +418,7 @@ async fn sleep_activities_and_meals_are_stored_idempotently(db: sqlx::PgPool) {
     .unwrap();
     assert_eq!(
         (deep, quality, intensity.as_str(), carbs, meal_type.as_str()),
-        (85, 7, "moderate", 65.0, "lunch")
+        (85, 7.0, "moderate", 65.0, "lunch")
     );
 }
 
@@ -431,21 +431,21 @@ async fn sleep_activity_and_meal_validation_reports_every_field(db: sqlx::PgPool
     assert_eq!(
         field_errors(&post(&state, user, "/api/v1/sleep", sleep).await),
         pairs(&[
-            ("deep_minutes", "out_of_range"),
-            ("quality", "out_of_range"),
-            ("end_time", "end_before_start")
+            ("deep_sleep_minutes", "out_of_range"),
+            ("quality_score", "out_of_range"),
+            ("sleep_end", "end_before_start")
         ])
     );
     let long_night = json!({"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-01-02T01:00:00Z"});
     assert_eq!(
         field_errors(&post(&state, user, "/api/v1/sleep", long_night).await),
-        pairs(&[("end_time", "too_long")])
+        pairs(&[("sleep_end", "too_long")])
     );
     let overfull = json!({"start_time": "2025-01-01T00:00:00Z", "end_time": "2025-01-01T01:00:00Z",
         "deep_minutes": 40, "rem_minutes": 40});
     assert_eq!(
         field_errors(&post(&state, user, "/api/v1/sleep", overfull).await),
-        pairs(&[("deep_minutes", "stages_exceed_duration")])
+        pairs(&[("deep_sleep_minutes", "stages_exceed_duration")])
     );
     let activity = json!({"start_time": "2025-01-01T18:00:00Z", "duration_minutes": 2000,
         "intensity": "extreme", "calories": -1, "steps": -3, "avg_heart_rate": 300});
@@ -455,9 +455,9 @@ async fn sleep_activity_and_meal_validation_reports_every_field(db: sqlx::PgPool
             ("activity_type", "required"),
             ("duration_minutes", "out_of_range"),
             ("intensity", "invalid_choice"),
-            ("calories", "out_of_range"),
+            ("calories_burned", "out_of_range"),
             ("steps", "out_of_range"),
-            ("avg_heart_rate", "out_of_range"),
+            ("heart_rate_avg", "out_of_range"),
         ])
     );
     let meal = json!({"timestamp": "yesterday", "meal_type": "brunch", "protein_g": 3000,
@@ -467,8 +467,8 @@ async fn sleep_activity_and_meal_validation_reports_every_field(db: sqlx::PgPool
         pairs(&[
             ("timestamp", "invalid_timestamp"),
             ("meal_type", "invalid_choice"),
-            ("carbs_g", "required"),
-            ("protein_g", "out_of_range"),
+            ("carbs_grams", "required"),
+            ("protein_grams", "out_of_range"),
             ("description", "too_long"),
         ])
     );
@@ -498,7 +498,8 @@ async fn apple_health_sync_stores_every_kind_in_one_go(db: sqlx::PgPool) {
     assert_eq!(first.status, StatusCode::CREATED);
     assert_eq!(
         first.body,
-        json!({"glucose": counts(2, 0), "sleep": counts(1, 0), "activities": counts(1, 0), "meals": counts(1, 0),
+        json!({"status": "success", "records_synced": 5,
+            "glucose": counts(2, 0), "sleep": counts(1, 0), "activities": counts(1, 0), "meals": counts(1, 0),
             "inserted": 5, "already_present": 0})
     );
     let again = post(&state, user, "/api/v1/integrations/apple-health", apple_health_sync()).await;
@@ -528,8 +529,8 @@ async fn apple_health_sync_is_all_or_nothing_across_kinds(db: sqlx::PgPool) {
     assert_eq!(
         field_errors(&reply),
         pairs(&[
-            ("sleep[0].quality", "out_of_range"),
-            ("meals[0].carbs_g", "out_of_range")
+            ("sleep_sessions[0].quality_score", "out_of_range"),
+            ("meals[0].carbs_grams", "out_of_range")
         ])
     );
     for table in ["glucose_readings", "sleep_data", "activities", "meals", "dirty_days"] {
@@ -564,7 +565,7 @@ fn the_openapi_document_covers_every_ingestion_route() {
     use glucolens_web::routes::{Function, ROUTES};
     let document = serde_json::to_value(api_ingestion::openapi()).unwrap();
     let routes: Vec<_> = ROUTES.iter().filter(|r| r.function == Function::Ingestion).collect();
-    assert_eq!(routes.len(), 6);
+    assert_eq!(routes.len(), 9);
     for route in routes {
         let operation = &document["paths"][route.path][route.method.to_lowercase()];
         assert!(operation.is_object(), "{} {} is undocumented", route.method, route.path);

@@ -8,10 +8,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use glucolens_app::insights::correlations::REQUIRED_DAYS;
+use glucolens_app::insights::patterns::{MIN_RULE_DAYS, MIN_SHAPE_DAYS};
 use glucolens_app::insights::recommendations::{self, CorrelationFinding, Evidence, Recommendation};
 use glucolens_app::jobs;
 use glucolens_domain::finding::Confidence;
-use glucolens_domain::pattern::PatternKind;
+use glucolens_domain::pattern::{PatternCoverage, PatternKind, PatternRun};
 use glucolens_domain::task::{TaskKind, TaskStatus};
 use glucolens_domain::variables::VARIABLES;
 use glucolens_domain::{FieldError, GlucoseUnit};
@@ -39,7 +40,8 @@ pub fn router(state: AppState) -> Router {
 #[openapi(
     paths(list_correlations, list_patterns, list_recommendations, trigger_analysis),
     components(schemas(
-        CorrelationsResponse, AnalysisStatus, CorrelationFinding, Confidence, PatternsResponse, Pattern, PatternKind,
+        CorrelationsResponse, AnalysisStatus, CorrelationFinding, Confidence, PatternsResponse, PatternsState, Pattern,
+        PatternKind,
         RecommendationsResponse, Recommendation, Evidence, Task, TaskKind, TaskStatus
     )),
     tags((name = "insights", description = "Correlations, patterns and recommendations from the caller's own data"))
@@ -296,8 +298,77 @@ async fn list_correlations(
     Ok(ApiJson(CorrelationsResponse { analysis, findings }))
 }
 
+/// The state of the caller's pattern discovery: which families had enough data, and what is missing.
+#[derive(Debug, Serialize, ToSchema)]
+struct PatternsState {
+    /// `not_enough_data` when neither shapes nor rules had enough data; `computed` when at least one did.
+    status: AnalysisStatus,
+    /// A sentence for people naming what is still missing, e.g. "Rules need 14 days ... you have 3".
+    message: Option<String>,
+    /// Days of glucose readings the shape patterns (motifs, unusual days) had, in days of 288 five-minute slots.
+    glucose_days: Option<f64>,
+    required_glucose_days: f64,
+    /// Days with enough glucose and sleep and carbs recorded that the association rules had.
+    rule_days: Option<usize>,
+    required_rule_days: usize,
+    computed_at: Option<DateTime<Utc>>,
+}
+
+impl PatternsState {
+    fn of(run: Option<PatternRun>) -> Self {
+        let (required_glucose_days, required_rule_days) = (MIN_SHAPE_DAYS, MIN_RULE_DAYS);
+        let Some(run) = run else {
+            return PatternsState {
+                status: AnalysisStatus::NotComputed,
+                message: Some(
+                    "No pattern discovery has run yet; POST /api/v1/insights/trigger-analysis starts one.".into(),
+                ),
+                glucose_days: None,
+                required_glucose_days,
+                rule_days: None,
+                required_rule_days,
+                computed_at: None,
+            };
+        };
+        let PatternCoverage {
+            glucose_days,
+            rule_days,
+        } = run.coverage;
+        let shapes_short = glucose_days < required_glucose_days;
+        let rules_short = rule_days < required_rule_days;
+        let mut missing = Vec::new();
+        if shapes_short {
+            missing.push(format!(
+                "recurring glucose shapes and unusual days need {required_glucose_days:.0} days of CGM readings \
+                 (you have {glucose_days:.1})"
+            ));
+        }
+        if rules_short {
+            missing.push(format!(
+                "rules need {required_rule_days} days with enough glucose data and your sleep and meals recorded \
+                 (you have {rule_days})"
+            ));
+        }
+        PatternsState {
+            status: if shapes_short && rules_short {
+                AnalysisStatus::NotEnoughData
+            } else {
+                AnalysisStatus::Computed
+            },
+            message: (!missing.is_empty()).then(|| format!("Not enough data yet: {}.", missing.join("; "))),
+            glucose_days: Some((glucose_days * 10.0).round() / 10.0),
+            required_glucose_days,
+            rule_days: Some(rule_days),
+            required_rule_days,
+            computed_at: Some(run.computed_at),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 struct PatternsResponse {
+    #[serde(flatten)]
+    analysis: PatternsState,
     patterns: Vec<Pattern>,
 }
 
@@ -312,7 +383,7 @@ struct PatternsQuery {
     get, path = "/api/v1/insights/patterns", tag = "insights",
     params(PatternsQuery),
     responses(
-        (status = 200, description = "Recurring glucose shapes with example dates, unusual days and association rules with their thresholds", body = PatternsResponse),
+        (status = 200, description = "The discovery's state (`not_enough_data` says what is missing) and the recurring glucose shapes with example dates, unusual days and association rules with their thresholds", body = PatternsResponse),
         PatternsProblems,
     )
 )]
@@ -332,9 +403,10 @@ async fn list_patterns(
             ))
         })?),
     };
+    let analysis = PatternsState::of(patterns::latest_run(&state.db, user.id).await?);
     let patterns = patterns::list(&state.db, user.id, kind).await?;
     audit_read(&state, user, &request_id, "patterns").await?;
-    Ok(ApiJson(PatternsResponse { patterns }))
+    Ok(ApiJson(PatternsResponse { analysis, patterns }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

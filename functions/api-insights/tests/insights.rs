@@ -381,6 +381,46 @@ async fn patterns_are_stored_with_dates_and_thresholds(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
+async fn patterns_say_what_data_is_missing(db: PgPool) {
+    let state = testing::state(db.clone()).await;
+    let user = testing::user(&db, "UTC").await;
+    let (status, body) = call(&state, "GET", "/api/v1/insights/patterns", user).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "not_computed");
+    assert_eq!(body["patterns"], serde_json::json!([]));
+
+    // Half a day of readings and no daily records: neither shapes nor rules can be looked for.
+    let from = "2026-06-01T00:00:00Z".parse().unwrap();
+    testing::cgm_trace(&db, user, "dexcom", from, 144, 0.0).await;
+    insights::discover_patterns(&db, user).await.unwrap();
+    let (_, body) = call(&state, "GET", "/api/v1/insights/patterns", user).await;
+    assert_eq!(body["status"], "not_enough_data");
+    assert_eq!(body["glucose_days"], 0.5);
+    assert_eq!(body["required_glucose_days"], 2.0);
+    assert_eq!(
+        (body["rule_days"].as_u64(), body["required_rule_days"].as_u64()),
+        (Some(0), Some(14))
+    );
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("need 2 days of CGM readings (you have 0.5)"),
+        "{message}"
+    );
+    assert!(message.contains("rules need 14 days"), "{message}");
+    assert!(body["computed_at"].is_string());
+    assert_eq!(body["patterns"], serde_json::json!([]));
+
+    // A week of readings: shapes are computed; the rules still say what they miss.
+    testing::cgm_trace(&db, user, "dexcom", from, 288 * 7, 0.0).await;
+    insights::discover_patterns(&db, user).await.unwrap();
+    let (_, body) = call(&state, "GET", "/api/v1/insights/patterns", user).await;
+    assert_eq!(body["status"], "computed");
+    assert_eq!(body["glucose_days"], 7.0);
+    assert!(body["message"].as_str().unwrap().contains("rules need 14 days"));
+    assert!(!body["patterns"].as_array().unwrap().is_empty());
+}
+
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn trigger_queues_one_full_analysis(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
 use chrono::{DateTime, TimeDelta, Utc};
-use glucolens_domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepRecord};
+use glucolens_domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepQuality, SleepRecord};
 use glucolens_domain::{GlucoseUnit, MgDl};
 use glucolens_store as store;
 use glucolens_testing as testing;
@@ -451,7 +451,7 @@ async fn the_daily_summary_equals_the_daily_aggregate_on_a_dst_day_with_two_sens
         light_minutes: None,
         rem_minutes: Some(90),
         awake_minutes: awake,
-        quality: Some(7),
+        quality: SleepQuality::parse(7.0),
     };
     let nights = [
         night("2025-03-09T04:00:00Z", "2025-03-09T11:00:00Z", "watch", Some(10)),

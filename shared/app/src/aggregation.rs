@@ -220,7 +220,7 @@ fn aggregate_day(tz: Tz, date: NaiveDate, target: (f64, f64), day: &DayInputs) -
         deep_sleep_minutes: sum_opt(&sleep, |s| s.deep_minutes.map(f64::from)),
         rem_sleep_minutes: sum_opt(&sleep, |s| s.rem_minutes.map(f64::from)),
         sleep_quality: {
-            let scores: Vec<f64> = sleep.iter().filter_map(|s| s.quality.map(f64::from)).collect();
+            let scores: Vec<f64> = sleep.iter().filter_map(|s| s.quality).collect();
             (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
         },
         exercise_minutes: has_activity.then(|| day.activities.iter().map(|a| f64::from(a.duration_minutes)).sum()),

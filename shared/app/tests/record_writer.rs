@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use glucolens_app::record_writer::RecordWriter;
-use glucolens_domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepRecord};
+use glucolens_domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepQuality, SleepRecord};
 use glucolens_domain::{GlucoseUnit, MgDl, UserTimeZone};
 use glucolens_sample::{self as sample, SampleUser};
 use glucolens_store::InsertCounts;
@@ -34,7 +34,7 @@ fn night(d: u32) -> SleepRecord {
         light_minutes: Some(250),
         rem_minutes: Some(100),
         awake_minutes: Some(40),
-        quality: Some(7),
+        quality: SleepQuality::parse(7.0),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Glucose patterns as values: the kinds the `patterns` table admits, a pattern found by `glucolens_app::insights::patterns`
 //! and ready to store, and one day's inputs to the association rules. No I/O.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 /// The pattern kinds of the schema's CHECK constraint.
@@ -59,4 +59,20 @@ pub struct RuleDay {
     pub sleep_minutes: f64,
     pub carbs_g: f64,
     pub exercise_minutes: f64,
+}
+
+/// How much data a pattern discovery had, per family of patterns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PatternCoverage {
+    /// Days of glucose on the 5-minute grid (slots with a value / 288).
+    pub glucose_days: f64,
+    /// Days the association rules could use (glucose sufficient, sleep and carbs recorded).
+    pub rule_days: usize,
+}
+
+/// The last discovery of one user: what it had, and when.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PatternRun {
+    pub coverage: PatternCoverage,
+    pub computed_at: DateTime<Utc>,
 }

@@ -35,16 +35,46 @@ pub struct SleepRecord {
     pub light_minutes: Option<i32>,
     pub rem_minutes: Option<i32>,
     pub awake_minutes: Option<i32>,
-    /// Subjective or device score, 0–10.
-    pub quality: Option<i16>,
+    /// Subjective or device score, 0–10 in tenths (the design's `quality_score`).
+    pub quality: Option<SleepQuality>,
 }
 
-/// How strenuous an activity was.
+/// A sleep score on the 0–10 scale, kept to one decimal (the `sleep_data.quality` column is `numeric(3,1)`): 8.5
+/// stays 8.5. Built only by [`SleepQuality::parse`], so a value in hand is always in range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SleepQuality(i16);
+
+impl SleepQuality {
+    /// The top of the scale.
+    pub const MAX: f64 = 10.0;
+
+    /// A score from 0 to 10 (inclusive), rounded to 0.1; `None` outside that range or when not finite.
+    pub fn parse(score: f64) -> Option<Self> {
+        if !score.is_finite() || !(0.0..=Self::MAX).contains(&score) {
+            return None;
+        }
+        Some(Self((score * 10.0).round() as i16))
+    }
+
+    /// The score, e.g. `8.5`.
+    pub fn get(self) -> f64 {
+        f64::from(self.0) / 10.0
+    }
+
+    /// The score in tenths, e.g. `85`.
+    pub fn tenths(self) -> i16 {
+        self.0
+    }
+}
+
+/// How strenuous an activity was. The design's `light` and `vigorous` are synonyms of `low` and `high`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Intensity {
+    #[serde(alias = "light")]
     Low,
     Moderate,
+    #[serde(alias = "vigorous")]
     High,
 }
 
@@ -57,6 +87,16 @@ impl Intensity {
             Intensity::Low => "low",
             Intensity::Moderate => "moderate",
             Intensity::High => "high",
+        }
+    }
+
+    /// The stored spelling or the design's (`light` ≡ `low`, `moderate`, `vigorous` ≡ `high`); case matters.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "low" | "light" => Some(Intensity::Low),
+            "moderate" => Some(Intensity::Moderate),
+            "high" | "vigorous" => Some(Intensity::High),
+            _ => None,
         }
     }
 }

@@ -142,7 +142,8 @@ pub struct SleepRow {
     pub deep_minutes: Option<i32>,
     pub rem_minutes: Option<i32>,
     pub awake_minutes: Option<i32>,
-    pub quality: Option<i16>,
+    /// 0–10 with one decimal.
+    pub quality: Option<f64>,
 }
 
 impl glucolens_domain::local_day::SleepSession for SleepRow {
@@ -160,7 +161,8 @@ impl glucolens_domain::local_day::SleepSession for SleepRow {
 pub async fn sleep(conn: &mut PgConnection, user_id: Uuid, window: Window) -> Result<Vec<SleepRow>, sqlx::Error> {
     let (from, to) = window.unzip();
     sqlx::query_as(
-        "SELECT start_time, end_time, source, deep_minutes, rem_minutes, awake_minutes, quality FROM sleep_data
+        "SELECT start_time, end_time, source, deep_minutes, rem_minutes, awake_minutes, quality::float8 AS quality
+         FROM sleep_data
          WHERE user_id = $1 AND ($2::timestamptz IS NULL OR start_time >= $2)
            AND ($3::timestamptz IS NULL OR start_time < $3)",
     )

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use glucolens_domain::pattern::{NewPattern, PatternKind, RuleDay};
+use glucolens_domain::pattern::{NewPattern, PatternCoverage, PatternKind, PatternRun, RuleDay};
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Pattern {
@@ -21,8 +21,14 @@ pub struct Pattern {
     pub computed_at: DateTime<Utc>,
 }
 
-/// Replaces all of the user's patterns in one transaction (a rerun yields the same rows, not more).
-pub async fn replace(db: &PgPool, user_id: Uuid, patterns: &[NewPattern]) -> Result<(), sqlx::Error> {
+/// Replaces all of the user's patterns, and the record of how much data their discovery had, in one transaction (a
+/// rerun yields the same rows, not more).
+pub async fn replace(
+    db: &PgPool,
+    user_id: Uuid,
+    patterns: &[NewPattern],
+    coverage: PatternCoverage,
+) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     // Lock order (see `users::lock_owner`); a user erased meanwhile leaves nothing to replace.
     if !super::users::lock_owner(&mut tx, user_id).await? {
@@ -48,7 +54,33 @@ pub async fn replace(db: &PgPool, user_id: Uuid, patterns: &[NewPattern]) -> Res
         .execute(&mut *tx)
         .await?;
     }
+    sqlx::query(
+        "INSERT INTO pattern_runs (user_id, glucose_days, rule_days) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id) DO UPDATE
+         SET glucose_days = EXCLUDED.glucose_days, rule_days = EXCLUDED.rule_days, computed_at = now()",
+    )
+    .bind(user_id)
+    .bind(coverage.glucose_days)
+    .bind(i32::try_from(coverage.rule_days).unwrap_or(i32::MAX))
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await
+}
+
+/// The user's last pattern discovery, if one ran.
+pub async fn latest_run(db: &PgPool, user_id: Uuid) -> Result<Option<PatternRun>, sqlx::Error> {
+    let row: Option<(f64, i32, DateTime<Utc>)> =
+        sqlx::query_as("SELECT glucose_days, rule_days, computed_at FROM pattern_runs WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|(glucose_days, rule_days, computed_at)| PatternRun {
+        coverage: PatternCoverage {
+            glucose_days,
+            rule_days: usize::try_from(rule_days).unwrap_or(0),
+        },
+        computed_at,
+    }))
 }
 
 /// The user's patterns, optionally of one kind, grouped by kind and in stored order within it.

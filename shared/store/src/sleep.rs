@@ -19,13 +19,15 @@ pub async fn insert_batch(
     let starts: Vec<_> = records.iter().map(|r| r.start_time).collect();
     let ends: Vec<_> = records.iter().map(|r| r.end_time).collect();
     let sources: Vec<_> = records.iter().map(|r| r.source.as_str()).collect();
-    let qualities: Vec<_> = records.iter().map(|r| r.quality).collect();
+    // `numeric(3,1)`: the score's tenths divided by ten are exact in `numeric`.
+    let quality_tenths: Vec<_> = records.iter().map(|r| r.quality.map(|q| q.tenths())).collect();
     let inserted = sqlx::query(
         "INSERT INTO sleep_data (user_id, start_time, end_time, source, deep_minutes, light_minutes, rem_minutes,
                                  awake_minutes, quality)
-         SELECT $1, b.* FROM UNNEST($2::timestamptz[], $3::timestamptz[], $4::text[], $5::int4[], $6::int4[],
-                                    $7::int4[], $8::int4[], $9::int2[])
-              AS b(start_time, end_time, source, deep, light, rem, awake, quality)
+         SELECT $1, b.start_time, b.end_time, b.source, b.deep, b.light, b.rem, b.awake, b.quality_tenths / 10.0
+         FROM UNNEST($2::timestamptz[], $3::timestamptz[], $4::text[], $5::int4[], $6::int4[], $7::int4[],
+                     $8::int4[], $9::int2[])
+              AS b(start_time, end_time, source, deep, light, rem, awake, quality_tenths)
          ORDER BY b.start_time, b.source
          ON CONFLICT (user_id, start_time, source) DO NOTHING",
     )
@@ -37,7 +39,7 @@ pub async fn insert_batch(
     .bind(column(|r| r.light_minutes))
     .bind(column(|r| r.rem_minutes))
     .bind(column(|r| r.awake_minutes))
-    .bind(&qualities)
+    .bind(&quality_tenths)
     .execute(db)
     .await?
     .rows_affected();

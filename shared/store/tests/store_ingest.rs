@@ -1,7 +1,9 @@
 //! Batch inserts and dirty-day marking against a real database.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use glucolens_domain::records::{ActivityRecord, GlucoseRecord, Intensity, MealRecord, MealType, SleepRecord};
+use glucolens_domain::records::{
+    ActivityRecord, GlucoseRecord, Intensity, MealRecord, MealType, SleepQuality, SleepRecord,
+};
 use glucolens_domain::{GlucoseUnit, MgDl, UserTimeZone};
 use glucolens_store::{activities, dirty_days, glucose, meals, sleep, InsertCounts};
 use glucolens_testing as testing;
@@ -62,7 +64,7 @@ async fn sleep_activities_and_meals_insert_inside_a_transaction(db: sqlx::PgPool
         light_minutes: Some(250),
         rem_minutes: None,
         awake_minutes: Some(20),
-        quality: Some(8),
+        quality: SleepQuality::parse(8.0),
     };
     let run = ActivityRecord {
         start_time: at(18, 0),

@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use correlations::{Selection, REQUIRED_DAYS};
-use glucolens_domain::pattern::{NewPattern, PatternKind};
+use glucolens_domain::pattern::{PatternCoverage, PatternKind};
 use glucolens_domain::UserTimeZone;
 use glucolens_store as store;
 
@@ -129,17 +129,22 @@ pub async fn discover_patterns(db: &PgPool, user_id: Uuid) -> Result<PatternOutc
     let slots = store::patterns::glucose_slots(db, user_id, patterns::GRID_DAYS as i32).await?;
     let rule_days = store::patterns::rule_days(db, user_id).await?;
     // The matrix profile is seconds of CPU for 90 days: keep it off the async worker threads.
-    let found = tokio::task::spawn_blocking(move || -> Result<Vec<NewPattern>, InsightsError> {
-        let mut found = match patterns::glucose_grid(&slots)? {
-            Some(grid) => patterns::shape_patterns(&grid, tz)?,
+    let (found, coverage) = tokio::task::spawn_blocking(move || -> Result<_, InsightsError> {
+        let grid = patterns::glucose_grid(&slots)?;
+        let coverage = PatternCoverage {
+            glucose_days: patterns::glucose_days(grid.as_ref()),
+            rule_days: rule_days.len(),
+        };
+        let mut found = match &grid {
+            Some(grid) => patterns::shape_patterns(grid, tz)?,
             None => Vec::new(),
         };
         found.extend(patterns::rule_patterns(&rule_days, target)?);
-        Ok(found)
+        Ok((found, coverage))
     })
     .await
     .map_err(|panic| InsightsError::BadData(format!("pattern analysis failed: {panic}")))??;
-    store::patterns::replace(db, user_id, &found).await?;
+    store::patterns::replace(db, user_id, &found, coverage).await?;
     let count = |kind: PatternKind| found.iter().filter(|p| p.kind == kind).count();
     Ok(PatternOutcome {
         daily_motifs: count(PatternKind::DailyMotif),

@@ -43,6 +43,8 @@ pub const MAX_MATCHES: usize = 10;
 pub const MAX_DISCORDS: usize = 3;
 const EXAMPLE_DATES: usize = 5;
 
+/// Days of glucose on the grid the shape patterns need at least: a 24-hour shape can only recur in two days.
+pub const MIN_SHAPE_DAYS: f64 = 2.0;
 pub const MIN_RULE_DAYS: usize = 14;
 pub const RULE_MIN_SUPPORT: f64 = 0.1;
 pub const RULE_MIN_CONFIDENCE: f64 = 0.6;
@@ -69,6 +71,13 @@ pub fn glucose_grid(slots: &[(DateTime<Utc>, f64)]) -> Result<Option<RegularGrid
     let mut grid = matrix_profile::regular_grid(&points, Duration::minutes(SLOT_MINUTES))?;
     grid.fill_short_gaps(MAX_FILLED_GAP_SLOTS);
     Ok(Some(grid))
+}
+
+/// Days of glucose on the grid: slots with a value (after filling short gaps) over the slots of a day.
+pub fn glucose_days(grid: Option<&RegularGrid>) -> f64 {
+    grid.map_or(0.0, |grid| {
+        grid.values.iter().filter(|v| !v.is_nan()).count() as f64 / DAY_WINDOW as f64
+    })
 }
 
 /// Motifs and discords of the grid. Windows that never fit (too short a series, gaps everywhere) yield none.
