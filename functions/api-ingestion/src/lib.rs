@@ -26,7 +26,7 @@ use glucolens_domain::ingest::{
     SleepInput, Validate,
 };
 use glucolens_domain::FieldError;
-use glucolens_store::{dirty_days, InsertCounts};
+use glucolens_store::{users, InsertCounts};
 use glucolens_web::AppState;
 use glucolens_web::{openapi, with_api_layers, ApiError, ApiJson, AuthUser};
 use serde::{Deserialize, Serialize};
@@ -204,7 +204,7 @@ async fn context<'i, I: Validate + 'i>(
 ) -> Result<Context, ApiError> {
     let now = Utc::now();
     let time_zone = match items.into_iter().any(Validate::needs_time_zone) {
-        true => Some(dirty_days::user_time_zone(&state.db, user.id).await?),
+        true => Some(users::time_zone(&state.db, user.id).await?),
         false => None,
     };
     Ok(Context {

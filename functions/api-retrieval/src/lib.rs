@@ -7,7 +7,8 @@ mod summaries;
 use axum::routing::get;
 use axum::Router;
 // Each read is audited through the one shared helper (`crate::audit_read` for this crate's handlers).
-use glucolens_store::readings_query;
+use glucolens_domain::{FieldError, GlucoseUnit, UserTimeZone};
+use glucolens_store::users::{self, StoredSettings};
 use glucolens_web::audit::audit_read;
 use glucolens_web::AppState;
 use glucolens_web::{openapi, with_api_layers, ApiError, AuthUser};
@@ -46,9 +47,21 @@ glucolens_web::problem_responses! {
     ]
 }
 
-/// The caller's display settings (the account may have been erased since its token was checked).
-async fn display_settings(state: &AppState, user: AuthUser) -> Result<readings_query::DisplaySettings, ApiError> {
-    readings_query::display_settings(&state.db, user.id)
-        .await?
-        .ok_or(ApiError::NotFound)
+/// How the caller wants their data shown: the zone of their local days and the glucose unit they read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DisplaySettings {
+    time_zone: UserTimeZone,
+    unit: GlucoseUnit,
+}
+
+/// The caller's settings, read once per request (the account may have been erased since its token was checked).
+async fn settings(state: &AppState, user: AuthUser) -> Result<(StoredSettings, DisplaySettings), ApiError> {
+    let stored = users::settings(&state.db, user.id).await?.ok_or(ApiError::NotFound)?;
+    // Both columns were validated on write; a value that no longer parses is a corrupt row, not client input.
+    let corrupt = |e: FieldError| sqlx::Error::Decode(format!("users.{}: {}", e.field, e.code).into());
+    let display = DisplaySettings {
+        time_zone: stored.time_zone().map_err(corrupt)?,
+        unit: stored.display_unit().map_err(corrupt)?,
+    };
+    Ok((stored, display))
 }

@@ -147,7 +147,7 @@ pub async fn glucose_readings(
     ApiQuery(query): ApiQuery<ReadingsQuery>,
 ) -> Result<ApiJson<ReadingsPage>, ApiError> {
     let page = query.validate()?;
-    let settings = crate::display_settings(&state, user).await?;
+    let (_, settings) = crate::settings(&state, user).await?;
     // One row beyond the page tells whether another page follows.
     let mut rows = readings_query::readings_page(
         &state.db,

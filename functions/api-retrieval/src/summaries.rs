@@ -9,6 +9,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use glucolens_app::aggregation::{self, AggregationError, ComputedDay};
 use glucolens_domain::local_day::{expected_slots, today, LocalDays};
 use glucolens_domain::{FieldError, GlucoseUnit};
+use glucolens_store::users::StoredSettings;
 use glucolens_web::AppState;
 use glucolens_web::{ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
 use serde::{Deserialize, Serialize};
@@ -115,11 +116,12 @@ fn parse_days(raw: Option<&str>) -> Result<u64, FieldError> {
 async fn computed_days(
     state: &AppState,
     user: AuthUser,
+    stored: &StoredSettings,
     periods: &[LocalDays],
 ) -> Result<BTreeMap<NaiveDate, ComputedDay>, ApiError> {
     let dates: BTreeSet<NaiveDate> = periods.iter().flat_map(|period| period.dates()).collect();
     let mut conn = state.db.acquire().await?;
-    aggregation::compute_days(&mut conn, user.id, &dates)
+    aggregation::compute_days(&mut conn, user.id, stored, &dates)
         .await
         .map_err(|error| match error {
             AggregationError::Database(e) => e.into(),
@@ -160,12 +162,12 @@ pub async fn daily_summary(
     ApiQuery(query): ApiQuery<DailySummaryQuery>,
 ) -> Result<ApiJson<DailySummary>, ApiError> {
     let params = query;
-    let settings = crate::display_settings(&state, user).await?;
+    let (stored, settings) = crate::settings(&state, user).await?;
     let tz = settings.time_zone.tz();
     let now = Utc::now();
     let date = parse_date(params.date.as_deref(), today(tz, now)).map_err(ApiError::invalid)?;
     let day = LocalDays::day(tz, date);
-    let days = computed_days(&state, user, &[day]).await?;
+    let days = computed_days(&state, user, &stored, &[day]).await?;
     let (glucose, lifestyle) = period_figures(&days, settings.unit, day, now);
     crate::audit_read(&state, user, &request_id, "glucose_daily_summary").await?;
     Ok(ApiJson(DailySummary {
@@ -196,12 +198,12 @@ pub async fn dashboard_summary(
     ApiQuery(query): ApiQuery<DashboardQuery>,
 ) -> Result<ApiJson<DashboardSummary>, ApiError> {
     let days = parse_days(query.days.as_deref()).map_err(ApiError::invalid)?;
-    let settings = crate::display_settings(&state, user).await?;
+    let (stored, settings) = crate::settings(&state, user).await?;
     let tz = settings.time_zone.tz();
     let now = Utc::now();
     let current = LocalDays::ending(tz, today(tz, now), days);
     let previous = current.previous(tz);
-    let computed = computed_days(&state, user, &[previous, current]).await?;
+    let computed = computed_days(&state, user, &stored, &[previous, current]).await?;
     let (glucose, lifestyle) = period_figures(&computed, settings.unit, current, now);
     let (earlier_glucose, earlier_lifestyle) = period_figures(&computed, settings.unit, previous, now);
     let (lifestyle, earlier_lifestyle) = (

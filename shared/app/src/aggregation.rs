@@ -30,8 +30,9 @@ use glucolens_domain::aggregate::DailyAggregate;
 use glucolens_domain::local_day::{
     self, distinct_sessions, expected_readings, local_date, local_midnight, night_of, SLOT_MINUTES,
 };
-use glucolens_domain::{rules, UserTimeZone};
+use glucolens_domain::rules;
 use glucolens_store::aggregates::{self, ActivityRow, MealRow, SleepRow, Window};
+use glucolens_store::users::{self, StoredSettings};
 
 /// Minimum share of expected readings for a day to count in statistics (consensus: 70 %).
 pub const SUFFICIENT_COVERAGE_PERCENT: f64 = 70.0;
@@ -236,13 +237,15 @@ fn aggregate_day(tz: Tz, date: NaiveDate, target: (f64, f64), day: &DayInputs) -
 
 /// The user's zone and target range, as aggregation reads them.
 async fn settings(conn: &mut PgConnection, user_id: Uuid) -> Result<(Tz, (f64, f64)), AggregationError> {
-    let settings = aggregates::user_settings(conn, user_id)
+    let stored = users::settings(&mut *conn, user_id)
         .await?
         .ok_or(AggregationError::UnknownUser)?;
-    let tz = UserTimeZone::parse(&settings.time_zone)
-        .map_err(|_| AggregationError::InvalidTimeZone)?
-        .tz();
-    Ok((tz, (settings.target_low_mg_dl, settings.target_high_mg_dl)))
+    day_settings(&stored)
+}
+
+fn day_settings(stored: &StoredSettings) -> Result<(Tz, (f64, f64)), AggregationError> {
+    let tz = stored.time_zone().map_err(|_| AggregationError::InvalidTimeZone)?.tz();
+    Ok((tz, (stored.target_low_mg_dl, stored.target_high_mg_dl)))
 }
 
 /// What a computation covers: the dates to compute (`None`: every day with data) and the UTC window holding their
@@ -317,14 +320,15 @@ pub struct ComputedDay {
     pub activity_count: usize,
 }
 
-/// Computes the local days in `dates` exactly as the aggregation job would store them, without storing anything.
-/// Days without any record are absent from the answer.
+/// Computes the local days in `dates` exactly as the aggregation job would store them, without storing anything,
+/// with the `settings` the caller read for the request ([`users::settings`]). Days without any record are absent.
 pub async fn compute_days(
     conn: &mut PgConnection,
     user_id: Uuid,
+    settings: &StoredSettings,
     dates: &BTreeSet<NaiveDate>,
 ) -> Result<BTreeMap<NaiveDate, ComputedDay>, AggregationError> {
-    let (tz, target) = settings(conn, user_id).await?;
+    let (tz, target) = day_settings(settings)?;
     let Some(Scope { dates, window }) = scope(tz, Some(dates)) else {
         return Ok(BTreeMap::new());
     };

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::record_writer::RecordWriter;
 use glucolens_domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepRecord};
-use glucolens_store::{dirty_days, imports, InsertCounts};
+use glucolens_store::{imports, users, InsertCounts};
 
 /// Records per database round trip.
 const BATCH: usize = 5_000;
@@ -106,7 +106,7 @@ pub async fn run<R: BufRead + Send + 'static>(
     format: Format,
     reader: R,
 ) -> Result<ImportReport, ImportError> {
-    let zone = dirty_days::user_time_zone(db, user_id).await?;
+    let zone = users::time_zone(db, user_id).await?;
     let (sender, mut batches) = tokio::sync::mpsc::channel::<Vec<Record>>(BATCHES_IN_FLIGHT);
     let parser = tokio::task::spawn_blocking(move || {
         let mut batch = Vec::with_capacity(BATCH);

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use glucolens_domain::records::{ActivityRecord, GlucoseRecord, MealRecord, SleepRecord};
 use glucolens_domain::UserTimeZone;
-use glucolens_store::{activities, dirty_days, glucose, meals, sleep, InsertCounts};
+use glucolens_store::{activities, dirty_days, glucose, meals, sleep, users, InsertCounts};
 
 /// One kind's records, borrowed.
 #[derive(Debug, Clone, Copy)]
@@ -132,9 +132,7 @@ impl RecordWriter {
         }
         let zone = match self.zone {
             Some(zone) => zone,
-            None => *self
-                .zone
-                .insert(dirty_days::user_time_zone(&mut *db, self.user_id).await?),
+            None => *self.zone.insert(users::time_zone(&mut *db, self.user_id).await?),
         };
         let marked = dirty_days::mark(&mut *db, self.user_id, zone, &self.touched).await?;
         self.touched.clear();

@@ -10,23 +10,6 @@ use glucolens_domain::aggregate::DailyAggregate;
 /// A half-open UTC window `[from, to)`; `None` where the caller wants everything the user has.
 pub type Window = Option<(DateTime<Utc>, DateTime<Utc>)>;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct UserSettings {
-    pub time_zone: String,
-    pub target_low_mg_dl: f64,
-    pub target_high_mg_dl: f64,
-}
-
-pub async fn user_settings(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<UserSettings>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT time_zone, target_low_mg_dl::float8 AS target_low_mg_dl, target_high_mg_dl::float8 AS target_high_mg_dl
-         FROM users WHERE id = $1",
-    )
-    .bind(user_id)
-    .fetch_optional(conn)
-    .await
-}
-
 /// Deletes the user's dirty marks on dates outside `first..=last` (no accepted row can fall on them; only rows
 /// written before the accepted range was enforced, or by hand, could have marked them). Returns how many.
 pub async fn discard_dirty_days_outside(

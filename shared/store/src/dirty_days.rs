@@ -50,13 +50,3 @@ pub async fn mark(
     .rows_affected();
     Ok(marked)
 }
-
-/// The user's time zone, as their dirty days are computed in. An unknown user or an unparseable stored zone
-/// (which the users table's writers prevent) falls back to UTC.
-pub async fn user_time_zone(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<UserTimeZone, sqlx::Error> {
-    let name: Option<String> = sqlx::query_scalar("SELECT time_zone FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(db)
-        .await?;
-    Ok(name.and_then(|n| UserTimeZone::parse(&n).ok()).unwrap_or_default())
-}

@@ -1,4 +1,4 @@
-//! Reading a user's glucose history back, one keyset page at a time, and the settings that shape how it is shown.
+//! Reading a user's glucose history back, one keyset page at a time.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -6,31 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use glucolens_domain::{FieldError, GlucoseUnit, UserTimeZone};
-
-/// How a user wants their data shown: which zone defines their local days, and which glucose unit they read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DisplaySettings {
-    pub time_zone: UserTimeZone,
-    pub unit: GlucoseUnit,
-}
-
-/// The caller's display settings; `None` when the account no longer exists.
-pub async fn display_settings(db: &PgPool, user_id: Uuid) -> Result<Option<DisplaySettings>, sqlx::Error> {
-    let row: Option<(String, String)> = sqlx::query_as("SELECT time_zone, display_unit FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(db)
-        .await?;
-    // Both columns were validated on write; a value that no longer parses is a corrupt row, not client input.
-    let corrupt = |e: FieldError| sqlx::Error::Decode(format!("users.{}: {}", e.field, e.code).into());
-    row.map(|(zone, unit)| {
-        Ok(DisplaySettings {
-            time_zone: UserTimeZone::parse(&zone).map_err(corrupt)?,
-            unit: GlucoseUnit::parse("display_unit", &unit).map_err(corrupt)?,
-        })
-    })
-    .transpose()
-}
+use glucolens_domain::FieldError;
 
 /// Position after the last reading of a page: readings are ordered by their key `(time, source)`, so the next page
 /// starts strictly after it. Opaque to clients (URL-safe base64), so its layout may change.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use glucolens_domain::{Email, GlucoseUnit, MgDl, TargetRange, UserTimeZone};
+use glucolens_domain::{Email, FieldError, GlucoseUnit, MgDl, TargetRange, UserTimeZone};
 
 /// An account as the API shows it (never the password hash).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -65,6 +65,49 @@ pub async fn create(db: impl sqlx::PgExecutor<'_>, new: &NewUser) -> Result<Opti
     .bind(new.display_unit.as_str())
     .fetch_optional(db)
     .await
+}
+
+/// What every computation about a user's data reads of the account, as stored: the zone their days are counted
+/// in, their target range and the unit they read. Every reader of these columns goes through [`settings`].
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredSettings {
+    pub time_zone: String,
+    pub target_low_mg_dl: f64,
+    pub target_high_mg_dl: f64,
+    pub display_unit: String,
+}
+
+impl StoredSettings {
+    /// The stored zone; validated on write, so an error means a row changed by hand.
+    pub fn time_zone(&self) -> Result<UserTimeZone, FieldError> {
+        UserTimeZone::parse(&self.time_zone)
+    }
+
+    /// The stored display unit; validated on write, so an error means a row changed by hand.
+    pub fn display_unit(&self) -> Result<GlucoseUnit, FieldError> {
+        GlucoseUnit::parse("display_unit", &self.display_unit)
+    }
+}
+
+/// The account's settings; `None` when it does not exist (erased since its token was issued).
+pub async fn settings(db: impl sqlx::PgExecutor<'_>, user_id: Uuid) -> Result<Option<StoredSettings>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT time_zone, target_low_mg_dl::float8 AS target_low_mg_dl,
+                target_high_mg_dl::float8 AS target_high_mg_dl, display_unit
+         FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// The zone the user's days are counted in. An unknown user or an unparseable stored zone (which the writers
+/// prevent) falls back to UTC: marking a day dirty must not fail a write.
+pub async fn time_zone(db: impl sqlx::PgExecutor<'_>, user_id: Uuid) -> Result<UserTimeZone, sqlx::Error> {
+    Ok(settings(db, user_id)
+        .await?
+        .and_then(|stored| stored.time_zone().ok())
+        .unwrap_or_default())
 }
 
 /// The account id and password hash registered for `email`, if any.

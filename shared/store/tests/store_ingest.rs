@@ -5,7 +5,7 @@ use glucolens_domain::records::{
     ActivityRecord, GlucoseRecord, Intensity, MealRecord, MealType, SleepQuality, SleepRecord,
 };
 use glucolens_domain::{GlucoseUnit, MgDl, UserTimeZone};
-use glucolens_store::{activities, dirty_days, glucose, meals, sleep, InsertCounts};
+use glucolens_store::{activities, dirty_days, glucose, meals, sleep, users, InsertCounts};
 use glucolens_testing as testing;
 
 fn at(hour: u32, minute: u32) -> DateTime<Utc> {
@@ -124,7 +124,7 @@ async fn sleep_activities_and_meals_insert_inside_a_transaction(db: sqlx::PgPool
 #[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn dirty_days_are_local_dates_in_the_users_zone(db: sqlx::PgPool) {
     let user = testing::user(&db, "Asia/Kolkata").await;
-    let zone = dirty_days::user_time_zone(&db, user).await.unwrap();
+    let zone = users::time_zone(&db, user).await.unwrap();
     assert_eq!(zone, UserTimeZone::parse("Asia/Kolkata").unwrap());
     // 20:00Z is 01:30 the next day in Kolkata (UTC+05:30); 10:00Z is the same day.
     let marked = dirty_days::mark(&db, user, zone, &[at(20, 0), at(10, 0), at(20, 5)])
