@@ -600,7 +600,7 @@ impl Validate for SleepInput {
         let start = check.timestamp("sleep_start", self.sleep_start);
         let end = check.timestamp("sleep_end", self.sleep_end);
         let minutes = |check: &mut Checker, field, value| {
-            checked(check.number(field, value, 0, 1440)).map(|m| m.map(|m| m as i32))
+            checked(check.number(field, value, 0, rules::MAX_MINUTES)).map(|m| m.map(|m| m as i32))
         };
         let duration = minutes(&mut check, "duration_minutes", self.duration_minutes);
         let deep = minutes(&mut check, "deep_sleep_minutes", self.deep_sleep_minutes);
@@ -710,7 +710,7 @@ impl Validate for ActivityInput {
             None => None,
         };
         let duration = check.required("duration_minutes", self.duration_minutes);
-        let duration = checked(check.number("duration_minutes", duration, 0, 1440)).flatten();
+        let duration = checked(check.number("duration_minutes", duration, 0, rules::MAX_MINUTES)).flatten();
         let intensity = match self.intensity {
             None => Some(None),
             Some(raw) => match Intensity::parse(&raw) {
@@ -750,8 +750,8 @@ impl Validate for MealInput {
         let eaten_at = check.timestamp("timestamp", self.timestamp);
         let meal_type = checked(check.choice("meal_type", self.meal_type, &MealType::ALL, MealType::as_str));
         let carbs = check.required("carbs_grams", self.carbs_grams);
-        let carbs = checked(check.number("carbs_grams", carbs, 0.0, 2000.0)).flatten();
-        let mut grams = |field, value| checked(check.number(field, value, 0.0, 2000.0));
+        let carbs = checked(check.number("carbs_grams", carbs, 0.0, rules::MAX_MEAL_GRAMS)).flatten();
+        let mut grams = |field, value| checked(check.number(field, value, 0.0, rules::MAX_MEAL_GRAMS));
         let (protein, fat, fiber) = (
             grams("protein_grams", self.protein_grams),
             grams("fat_grams", self.fat_grams),

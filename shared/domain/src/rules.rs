@@ -34,6 +34,11 @@ pub const GLUCOSE_MIN_MMOL_L: f64 = 1.11;
 /// The largest mmol/L value with two decimals that is accepted (33.3 mmol/L is 599.9 mg/dL).
 pub const GLUCOSE_MAX_MMOL_L: f64 = 33.3;
 
+/// Most grams of one nutrient (carbohydrate, protein, fat, fibre) one meal record may hold, from any input.
+pub const MAX_MEAL_GRAMS: f64 = 2000.0;
+/// Most minutes a sleep stage, an activity or a night's total sleep may last: one day.
+pub const MAX_MINUTES: i64 = 1440;
+
 /// A glucose value in mg/dL as it is stored: rounded to 0.1.
 pub fn round_mg_dl(mg_dl: f64) -> f64 {
     (mg_dl * 10.0).round() / 10.0

@@ -287,7 +287,7 @@ impl State {
         self.flush_sleep(emit)?;
         for (eaten_at, diet) in std::mem::take(&mut self.diet) {
             match diet.carbs_g {
-                Some(carbs_g) if carbs_g <= 2000.0 => {
+                Some(carbs_g) if carbs_g <= rules::MAX_MEAL_GRAMS => {
                     let meal = meal(eaten_at, SOURCE, carbs_g, None, None, diet.kcal);
                     self.gate.pass(meal, diet.line, &mut self.findings.skipped, emit)?
                 }
@@ -320,7 +320,7 @@ fn workout(attributes: &Attributes) -> Result<Workout, &'static str> {
         "hr" | "h" => duration * 60.0,
         _ => duration,
     };
-    if !(0.0..=1440.0).contains(&minutes) {
+    if !(0.0..=rules::MAX_MINUTES as f64).contains(&minutes) {
         return Err("workout longer than a day");
     }
     let kind = attributes

@@ -89,7 +89,7 @@ pub fn parse(reader: impl BufRead, context: Context, emit: &mut Emit<'_>) -> Res
                     clipped,
                 )
             }),
-            "Carbs" => match parse_number(cell(columns.carbs)).filter(|g| (0.0..=2000.0).contains(g)) {
+            "Carbs" => match parse_number(cell(columns.carbs)).filter(|g| (0.0..=rules::MAX_MEAL_GRAMS).contains(g)) {
                 Some(carbs_g) => Some(meal(
                     clock.resolve(local, &mut findings.adjusted, line),
                     SOURCE,
@@ -182,7 +182,7 @@ fn parse_duration_minutes(raw: &str) -> Option<i32> {
     let mut parts = raw.split(':').map(|p| p.trim().parse::<u32>().ok());
     let (hours, minutes, seconds) = (parts.next()??, parts.next()??, parts.next().unwrap_or(Some(0))?);
     let total = (hours * 3600 + minutes * 60 + seconds + 30) / 60;
-    (total <= 1440).then_some(total as i32)
+    (i64::from(total) <= rules::MAX_MINUTES).then_some(total as i32)
 }
 
 #[cfg(test)]

@@ -131,7 +131,7 @@ pub fn parse(reader: impl BufRead, context: Context, emit: &mut Emit<'_>) -> Res
                     )
                 })
             }
-            "5" => match parse_number(cell(columns.carbs)).filter(|g| (0.0..=2000.0).contains(g)) {
+            "5" => match parse_number(cell(columns.carbs)).filter(|g| (0.0..=rules::MAX_MEAL_GRAMS).contains(g)) {
                 Some(carbs_g) => Some(meal(
                     clock.resolve(local, &mut findings.adjusted, line),
                     SOURCE,

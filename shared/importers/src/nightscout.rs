@@ -103,7 +103,7 @@ impl Treatment {
     pub fn to_record(&self) -> Result<Record, &'static str> {
         let time = instant(self.date, self.created_at.as_deref()).ok_or("treatment without a readable created_at")?;
         if let Some(carbs_g) = self.carbs.filter(|c| *c > 0.0) {
-            if carbs_g > 2000.0 {
+            if carbs_g > rules::MAX_MEAL_GRAMS {
                 return Err("carbs above 2000 g");
             }
             return Ok(meal(
@@ -118,7 +118,7 @@ impl Treatment {
         if self.event_type.as_deref() == Some("Exercise") {
             let minutes = self
                 .duration
-                .filter(|d| (0.0..=1440.0).contains(d))
+                .filter(|d| (0.0..=rules::MAX_MINUTES as f64).contains(d))
                 .ok_or("exercise without a duration of 0–1440 minutes")?;
             return Ok(activity(time, "exercise".into(), SOURCE, minutes.round() as i32, None));
         }
