@@ -1,66 +1,14 @@
 //! Account and token flows through the real router, against a fresh PostgreSQL database per test and moto.
 
-use axum::http::{header, HeaderMap, Method, StatusCode};
-use glucolens_testing as testing;
+use axum::http::{header, Method, StatusCode};
+use glucolens_testing::{self as testing, Reply};
 use glucolens_web::AppState;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use uuid::Uuid;
 
-const PASSWORD: &str = "correct horse battery";
+mod common;
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-async fn send_request(state: &AppState, request: lambda_http::Request) -> Reply {
-    let response = api_auth::router(state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    Reply { status, headers, body }
-}
-
-async fn send(state: &AppState, method: Method, path: &str, body: Option<Value>, access_token: Option<&str>) -> Reply {
-    let mut builder = http::Request::builder().method(method).uri(path);
-    if let Some(token) = access_token {
-        builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    let body = match body {
-        Some(json) => {
-            builder = builder.header(header::CONTENT_TYPE, "application/json");
-            lambda_http::Body::from(json.to_string())
-        }
-        None => lambda_http::Body::Empty,
-    };
-    send_request(state, builder.body(body).unwrap()).await
-}
-
-fn unique_email() -> String {
-    format!("user-{}@example.com", Uuid::new_v4().simple())
-}
-
-/// Registers `email` with default settings and returns the session answer.
-async fn register(state: &AppState, email: &str) -> Value {
-    let reply = send(
-        state,
-        Method::POST,
-        "/api/v1/auth/register",
-        Some(json!({ "email": email, "password": PASSWORD })),
-        None,
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-    reply.body
-}
+use common::{register, send, send_request, unique_email, PASSWORD};
 
 async fn login(state: &AppState, email: &str, password: &str) -> Reply {
     send(

@@ -1,24 +1,15 @@
 //! Text PostgreSQL cannot store in an email: register and login answer 422 `invalid_text` naming `email`, without
 //! the address reaching the database. Never a 500.
 
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use glucolens_testing as testing;
 use glucolens_web::AppState;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 async fn post(state: &AppState, path: &str, body: Value) -> (StatusCode, Value) {
-    let request = http::Request::builder()
-        .method("POST")
-        .uri(path)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(lambda_http::Body::from(body.to_string()))
-        .unwrap();
-    let response = api_auth::router(state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let request = testing::json_request("POST", path, None, &body);
+    let reply = testing::respond(api_auth::router(state.clone()), request).await;
+    (reply.status, reply.body)
 }
 
 #[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]

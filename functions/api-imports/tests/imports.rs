@@ -4,10 +4,8 @@
 use axum::http::StatusCode;
 use glucolens_testing as testing;
 use glucolens_web::AppState;
-use http_body_util::BodyExt;
 use serde_json::Value;
 use sqlx::PgPool;
-use tower::ServiceExt;
 use uuid::Uuid;
 
 macro_rules! sample {
@@ -33,10 +31,8 @@ async fn send(state: &AppState, method: &str, uri: &str, user: Uuid, body: Vec<u
         .header("content-type", "application/octet-stream")
         .body(lambda_http::Body::from(body))
         .unwrap();
-    let response = api_imports::router(state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    let reply = testing::respond(api_imports::router(state.clone()), request).await;
+    (reply.status, reply.body)
 }
 
 async fn rows(db: &PgPool, table: &str, user: Uuid) -> i64 {

@@ -1,38 +1,19 @@
 //! The design's API contract (`original-design.md`): its own request examples are stored as sent, its field names
 //! are the primary ones, and every kind has a bulk route with the semantics of `POST /api/v1/glucose/bulk`.
 
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use glucolens_testing as testing;
+use glucolens_testing::{self as testing, Reply};
 use glucolens_web::AppState;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use uuid::Uuid;
 
 /// The design's examples: `glucose_bulk` and `sleep` verbatim, the others in its field names (see `_source`).
 const EXAMPLES: &str = include_str!("fixtures/design-examples.json");
 
-struct Reply {
-    status: StatusCode,
-    body: Value,
-}
-
 async fn post_with(state: &AppState, authorization: &str, path: &str, body: &Value) -> Reply {
-    let request = http::Request::builder()
-        .method("POST")
-        .uri(path)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, authorization)
-        .body(lambda_http::Body::from(body.to_string()))
-        .unwrap();
-    let response = api_ingestion::router(state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    let request = testing::json_request("POST", path, Some(authorization), body);
+    testing::respond(api_ingestion::router(state.clone()), request).await
 }
 
 async fn post(state: &AppState, user: Uuid, path: &str, body: &Value) -> Reply {

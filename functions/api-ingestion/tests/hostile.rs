@@ -3,37 +3,16 @@
 //! collapse when identical and are 422 `duplicate_key` naming both indices otherwise; leap seconds are refused;
 //! a huge value is not echoed whole.
 
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use glucolens_domain::MgDl;
-use glucolens_testing as testing;
+use glucolens_testing::{self as testing, Reply};
 use glucolens_web::AppState;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use uuid::Uuid;
 
-struct Reply {
-    status: StatusCode,
-    bytes: usize,
-    body: Value,
-}
-
 async fn post(state: &AppState, user: Uuid, path: &str, body: Value) -> Reply {
-    let request = http::Request::builder()
-        .method("POST")
-        .uri(path)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, testing::bearer(state, user))
-        .body(lambda_http::Body::from(body.to_string()))
-        .unwrap();
-    let response = api_ingestion::router(state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        bytes: bytes.len(),
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    let request = testing::json_request("POST", path, Some(&testing::bearer(state, user)), &body);
+    testing::respond(api_ingestion::router(state.clone()), request).await
 }
 
 fn errors(reply: &Reply) -> Vec<(String, String)> {

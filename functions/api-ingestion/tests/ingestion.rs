@@ -2,24 +2,13 @@
 
 use axum::http::{header, StatusCode};
 use chrono::{Duration, NaiveDate, Utc};
-use glucolens_testing as testing;
+use glucolens_testing::{self as testing, Reply};
 use glucolens_web::AppState;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 use uuid::Uuid;
 
-struct Reply {
-    status: StatusCode,
-    body: Value,
-}
-
 async fn send_request(state: &AppState, request: lambda_http::Request) -> Reply {
-    let response = api_ingestion::router(state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply { status, body }
+    testing::respond(api_ingestion::router(state.clone()), request).await
 }
 
 /// POSTs `body` to `path` with `authorization` (a full header value) if given.

@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use chrono::{Days, NaiveDate};
 use glucolens_app::insights::{self, CorrelationOutcome};
 use glucolens_testing as testing;
-use http_body_util::BodyExt;
 use serde_json::Value;
 use sqlx::PgPool;
 use tower::ServiceExt;
@@ -99,10 +98,8 @@ async fn call(state: &glucolens_web::AppState, method: &str, uri: &str, user: Uu
         .header("authorization", testing::bearer(state, user))
         .body(lambda_http::Body::Empty)
         .unwrap();
-    let response = api_insights::router(state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    let reply = testing::respond(api_insights::router(state.clone()), request).await;
+    (reply.status, reply.body)
 }
 
 #[derive(Debug, sqlx::FromRow)]

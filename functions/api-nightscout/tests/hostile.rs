@@ -6,11 +6,9 @@ use axum::http::StatusCode;
 use glucolens_domain::ingest::MAX_BATCH_ITEMS;
 use glucolens_testing as testing;
 use glucolens_web::AppState;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sha1::Digest;
 use sqlx::PgPool;
-use tower::ServiceExt;
 use uuid::Uuid;
 
 const SECRET: &str = "hostile-upload-secret";
@@ -30,17 +28,14 @@ async fn post(state: &AppState, path: &str, body: &Value) -> Reply {
         .header("content-type", "application/json")
         .body(lambda_http::Body::from(body.to_string()))
         .unwrap();
-    let response = api_nightscout::router(state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let skipped = response
-        .headers()
-        .get("x-skipped-out-of-range")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let reply = testing::respond(api_nightscout::router(state.clone()), request).await;
     Reply {
-        status,
-        skipped,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        status: reply.status,
+        skipped: reply
+            .headers
+            .get("x-skipped-out-of-range")
+            .map(|v| v.to_str().unwrap().to_owned()),
+        body: reply.body,
     }
 }
 

@@ -4,21 +4,17 @@
 use axum::http::StatusCode;
 use glucolens_testing as testing;
 use glucolens_web::AppState;
-use http_body_util::BodyExt;
 use serde_json::Value;
 use sha1::Digest;
 use sqlx::PgPool;
-use tower::ServiceExt;
 use uuid::Uuid;
 
 /// The secret the recorded events' `api-secret` header (its SHA-1 hex) was made from.
 const REPLAY_SECRET: &str = "glucolens-replay-secret";
 
 async fn call(state: &AppState, request: lambda_http::Request) -> (StatusCode, Value) {
-    let response = api_nightscout::router(state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    let reply = testing::respond(api_nightscout::router(state.clone()), request).await;
+    (reply.status, reply.body)
 }
 
 fn event(json: &str) -> lambda_http::Request {

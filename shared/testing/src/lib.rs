@@ -1,7 +1,11 @@
 //! Test support for every crate's tests: application state wired to the per-test database (`#[sqlx::test]`) and
 //! to the AWS emulator named by `AWS_ENDPOINT_URL` (moto, started by the README test command), with a queue of
-//! its own per test so tests never see each other's messages.
+//! its own per test so tests never see each other's messages; and sending requests through a function's router.
 
+use http::{HeaderMap, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
 use uuid::Uuid;
 
 use glucolens_aws::config::Config;
@@ -75,4 +79,42 @@ pub async fn cgm_trace(
     .execute(db)
     .await
     .expect("insert test readings");
+}
+
+/// What a function answered, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    /// Length of the body in bytes.
+    pub bytes: usize,
+    /// The body as JSON; `Null` when it is empty or not JSON.
+    pub body: Value,
+}
+
+/// Sends `request` through `router`, as API Gateway hands it to the function, and reads the whole answer.
+pub async fn respond(router: axum::Router, request: lambda_http::Request) -> Reply {
+    let response = router.oneshot(request).await.expect("the router answers");
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = response.into_body().collect().await.expect("the body reads").to_bytes();
+    Reply {
+        status,
+        headers,
+        bytes: bytes.len(),
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+/// A request with a JSON `body` and, when given, an `Authorization` header value (e.g. from [`bearer`]).
+pub fn json_request(method: &str, path: &str, authorization: Option<&str>, body: &Value) -> lambda_http::Request {
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(http::header::CONTENT_TYPE, "application/json");
+    if let Some(value) = authorization {
+        builder = builder.header(http::header::AUTHORIZATION, value);
+    }
+    builder
+        .body(lambda_http::Body::from(body.to_string()))
+        .expect("a valid request")
 }
