@@ -79,7 +79,7 @@ def ingest(args):
         started = time.perf_counter()
         subprocess.run(
             ["psql", args.database_url, "-q", "-v", "ON_ERROR_STOP=1", "-c",
-             f"\\copy glucose_readings (user_id, time, source, value_mg_dl) FROM '{csv_path}' CSV"],
+             f"\\copy glucose_readings (user_id, \"timestamp\", source, value) FROM '{csv_path}' CSV"],
             check=True,
         )
         copy_seconds = time.perf_counter() - started

@@ -196,7 +196,7 @@ PROBE_DEPTH=$(queue_depth glucolens-bench-fanout-probe)
 measure fleet aggregate-daily bench_fleet "$BENCH_USERS" "$BIN" job aggregate-daily --drain
 # A night's work: every user uploaded yesterday's data (one dirty local day, which also recomputes the day before).
 "${PSQL[@]}" -d bench_fleet -c "INSERT INTO dirty_days (user_id, local_date)
-    SELECT id, (now() AT TIME ZONE time_zone)::date - 1 FROM users ON CONFLICT DO NOTHING" >/dev/null
+    SELECT id, (now() AT TIME ZONE timezone)::date - 1 FROM users ON CONFLICT DO NOTHING" >/dev/null
 measure fleet aggregate-daily-nightly bench_fleet "$BENCH_USERS" "$BIN" job aggregate-daily --drain
 for job in $BENCH_FLEET_JOBS; do
     measure fleet "$job" bench_fleet "$BENCH_USERS" "$BIN" job "$job" --drain

@@ -41,7 +41,7 @@ async fn the_planted_effects_are_found_and_the_noise_variables_are_not(db: PgPoo
     run_job(&state, TaskKind::ComputeCorrelations).await;
 
     let significant: Vec<(String, String, i16, f64)> = sqlx::query_as(
-        "SELECT cause_factor, effect_factor, lag_days, coefficient FROM correlations WHERE q_value < 0.05",
+        "SELECT factor_x, factor_y, lag_days, correlation_coefficient FROM correlations WHERE q_value < 0.05",
     )
     .fetch_all(&db)
     .await

@@ -27,7 +27,7 @@ async fn drain(state: &AppState) -> PollOutcome {
 }
 
 async fn aggregate_rows(db: &PgPool, user_id: Uuid) -> Vec<serde_json::Value> {
-    sqlx::query_scalar("SELECT to_jsonb(a) FROM daily_aggregates a WHERE user_id = $1 ORDER BY local_date")
+    sqlx::query_scalar("SELECT to_jsonb(a) FROM daily_aggregates a WHERE user_id = $1 ORDER BY date")
         .bind(user_id)
         .fetch_all(db)
         .await
@@ -203,7 +203,7 @@ async fn a_task_fails_when_its_last_delivery_fails(db: PgPool) {
         .await
         .unwrap();
     // Break the user's stored time zone so the aggregation rejects the data: not retryable, the task fails.
-    sqlx::query("UPDATE users SET time_zone = 'Mars/Olympus_Mons' WHERE id = $1")
+    sqlx::query("UPDATE users SET timezone = 'Mars/Olympus_Mons' WHERE id = $1")
         .bind(user)
         .execute(&db)
         .await

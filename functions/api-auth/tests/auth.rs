@@ -58,7 +58,7 @@ async fn register_from_an_api_gateway_event_then_login_and_read_me(db: sqlx::PgP
     assert_eq!(registered.body["tokens"]["expires_in"], 900);
 
     let stored: (String, f64, f64) =
-        sqlx::query_as("SELECT password_hash, target_low_mg_dl::float8, target_high_mg_dl::float8 FROM users")
+        sqlx::query_as("SELECT password_hash, target_glucose_min::float8, target_glucose_max::float8 FROM users")
             .fetch_one(&db)
             .await
             .unwrap();
@@ -320,7 +320,7 @@ async fn settings_change_validates_and_marks_days_for_reaggregation(db: sqlx::Pg
     let session = register(&state, &unique_email()).await;
     let (id, access) = (user_id(&session), token(&session, "access_token"));
     // 23:30 UTC on 1 March is already 2 March in Kolkata.
-    sqlx::query("INSERT INTO glucose_readings (user_id, time, source, value_mg_dl) VALUES ($1, '2026-03-01T23:30:00Z', 'cgm', 110)")
+    sqlx::query(r#"INSERT INTO glucose_readings (user_id, "timestamp", source, value) VALUES ($1, '2026-03-01T23:30:00Z', 'cgm', 110)"#)
         .bind(id)
         .execute(&db)
         .await
@@ -380,14 +380,14 @@ async fn insert_a_row_everywhere(db: &sqlx::PgPool, user: Uuid) {
     let statements = [
         "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at) VALUES (gen_random_uuid(), $1, gen_random_uuid(), decode(md5($1::text), 'hex'), now() + interval '1 day')",
         "INSERT INTO audit_log (user_id, action, resource) VALUES ($1, 'read', 'glucose_readings')",
-        "INSERT INTO glucose_readings (user_id, time, source, value_mg_dl) VALUES ($1, now(), 'cgm', 120)",
-        "INSERT INTO sleep_data (user_id, start_time, end_time, source) VALUES ($1, now() - interval '8 hours', now(), 'watch')",
-        "INSERT INTO activities (user_id, start_time, activity_type, source, duration_minutes) VALUES ($1, now(), 'walk', 'watch', 30)",
-        "INSERT INTO meals (user_id, eaten_at, source, carbs_g) VALUES ($1, now(), 'app', 45)",
-        "INSERT INTO daily_aggregates (user_id, local_date, reading_count, expected_readings, coverage_percent, sufficient_data) VALUES ($1, current_date, 288, 288, 100, true)",
+        r#"INSERT INTO glucose_readings (user_id, "timestamp", source, value) VALUES ($1, now(), 'cgm', 120)"#,
+        "INSERT INTO sleep_data (user_id, sleep_start, sleep_end, source) VALUES ($1, now() - interval '8 hours', now(), 'watch')",
+        r#"INSERT INTO activities (user_id, "timestamp", activity_type, source, duration_minutes) VALUES ($1, now(), 'walk', 'watch', 30)"#,
+        r#"INSERT INTO meals (user_id, "timestamp", source, carbs_grams) VALUES ($1, now(), 'app', 45)"#,
+        "INSERT INTO daily_aggregates (user_id, date, reading_count, expected_readings, coverage_percent, sufficient_data) VALUES ($1, current_date, 288, 288, 100, true)",
         "INSERT INTO dirty_days (user_id, local_date) VALUES ($1, current_date)",
-        "INSERT INTO correlations (user_id, cause_factor, effect_factor, lag_days, coefficient, p_value, q_value, sample_size, confidence) VALUES ($1, 'carbs_g', 'mean_glucose', 0, 0.5, 0.01, 0.02, 30, 'high')",
-        "INSERT INTO patterns (id, user_id, kind, description) VALUES (gen_random_uuid(), $1, 'discord', 'unusual day')",
+        "INSERT INTO correlations (user_id, factor_x, factor_y, lag_days, correlation_coefficient, p_value, q_value, sample_size, confidence_level) VALUES ($1, 'carbs_g', 'mean_glucose', 0, 0.5, 0.01, 0.02, 30, 'high')",
+        "INSERT INTO patterns (id, user_id, pattern_type, description) VALUES (gen_random_uuid(), $1, 'discord', 'unusual day')",
         "INSERT INTO tasks (id, user_id, kind) VALUES (gen_random_uuid(), $1, 'full_analysis')",
     ];
     for statement in statements {

@@ -186,7 +186,7 @@ async fn out_of_range_rows_in_every_format_are_skipped_and_counted_and_aggregati
         }
     }
     let stored: Vec<f64> =
-        sqlx::query_scalar("SELECT value_mg_dl::float8 FROM glucose_readings WHERE user_id = $1 ORDER BY time")
+        sqlx::query_scalar(r#"SELECT value::float8 FROM glucose_readings WHERE user_id = $1 ORDER BY "timestamp""#)
             .bind(user)
             .fetch_all(&db)
             .await

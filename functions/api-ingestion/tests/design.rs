@@ -92,8 +92,8 @@ async fn the_designs_examples_are_stored_as_sent(db: sqlx::PgPool) {
 
     // CGM Upload Example.
     let readings: Vec<(DateTime<Utc>, f64, String, Option<String>)> = sqlx::query_as(
-        "SELECT time, value_mg_dl::float8, source, device FROM glucose_readings
-         WHERE user_id = $1 AND source = 'dexcom_g7' ORDER BY time",
+        r#"SELECT "timestamp", value::float8, source, device_id FROM glucose_readings
+         WHERE user_id = $1 AND source = 'dexcom_g7' ORDER BY "timestamp""#,
     )
     .bind(user)
     .fetch_all(&db)
@@ -119,7 +119,8 @@ async fn the_designs_examples_are_stored_as_sent(db: sqlx::PgPool) {
         String,
     );
     let sleep: SleepRow = sqlx::query_as(
-        "SELECT start_time, end_time, deep_minutes, light_minutes, rem_minutes, awake_minutes, quality::float8, source
+        "SELECT sleep_start, sleep_end, deep_sleep_minutes, light_sleep_minutes, rem_sleep_minutes, awake_minutes,
+                quality_score::float8, source
          FROM sleep_data WHERE user_id = $1 AND source = 'apple_watch'",
     )
     .bind(user)
@@ -140,7 +141,7 @@ async fn the_designs_examples_are_stored_as_sent(db: sqlx::PgPool) {
         )
     );
     let quality_text: String =
-        sqlx::query_scalar("SELECT quality::text FROM sleep_data WHERE user_id = $1 AND source = 'apple_watch'")
+        sqlx::query_scalar("SELECT quality_score::text FROM sleep_data WHERE user_id = $1 AND source = 'apple_watch'")
             .bind(user)
             .fetch_one(&db)
             .await
@@ -158,8 +159,9 @@ async fn the_designs_examples_are_stored_as_sent(db: sqlx::PgPool) {
         String,
     );
     let activity: ActivityRow = sqlx::query_as(
-        "SELECT start_time, activity_type, duration_minutes, intensity, calories::float8, avg_heart_rate, source
-         FROM activities WHERE user_id = $1 AND source = 'apple_watch'",
+        r#"SELECT "timestamp", activity_type, duration_minutes, intensity, calories_burned::float8, heart_rate_avg,
+                source
+         FROM activities WHERE user_id = $1 AND source = 'apple_watch'"#,
     )
     .bind(user)
     .fetch_one(&db)
@@ -178,7 +180,7 @@ async fn the_designs_examples_are_stored_as_sent(db: sqlx::PgPool) {
         )
     );
 
-    // The meal (its `photo_url` is checked, not stored).
+    // The meal, its `photo_url` included.
     type MealRow = (
         DateTime<Utc>,
         Option<String>,
@@ -188,11 +190,12 @@ async fn the_designs_examples_are_stored_as_sent(db: sqlx::PgPool) {
         Option<f64>,
         Option<f64>,
         Option<String>,
+        Option<String>,
     );
     let meal: MealRow = sqlx::query_as(
-        "SELECT eaten_at, meal_type, carbs_g::float8, protein_g::float8, fat_g::float8, calories::float8,
-                glycemic_load::float8, description
-         FROM meals WHERE user_id = $1 AND source = 'manual'",
+        r#"SELECT "timestamp", meal_type, carbs_grams::float8, protein_grams::float8, fat_grams::float8,
+                calories::float8, glycemic_load::float8, description, photo_url
+         FROM meals WHERE user_id = $1 AND source = 'manual'"#,
     )
     .bind(user)
     .fetch_one(&db)
@@ -208,7 +211,8 @@ async fn the_designs_examples_are_stored_as_sent(db: sqlx::PgPool) {
             Some(20.0),
             Some(560.0),
             Some(22.5),
-            Some("pasta with salad".into())
+            Some("pasta with salad".into()),
+            Some("https://example.com/meals/lunch.jpg".into())
         )
     );
 
@@ -233,7 +237,7 @@ async fn the_designs_examples_are_stored_as_sent(db: sqlx::PgPool) {
         ]
     );
     let (awake, quality, intensity): (Option<i32>, Option<f64>, Option<String>) = sqlx::query_as(
-        "SELECT s.awake_minutes, s.quality::float8, a.intensity FROM sleep_data s JOIN activities a USING (user_id)
+        "SELECT s.awake_minutes, s.quality_score::float8, a.intensity FROM sleep_data s JOIN activities a USING (user_id)
          WHERE user_id = $1 AND s.source = 'apple_health' AND a.source = 'apple_health'",
     )
     .bind(user)
@@ -384,7 +388,7 @@ async fn bulk_routes_store_once_and_a_resend_is_200(db: sqlx::PgPool) {
     let (_, _, nights, _) = bulk_cases().swap_remove(0);
     let reply = post(&state, user, "/api/v1/sleep/bulk", &json!({ "sleep": nights })).await;
     assert_eq!((reply.status, reply.body), (StatusCode::OK, counts(0, 3)));
-    let quality: Vec<f64> = sqlx::query_scalar("SELECT quality::float8 FROM sleep_data WHERE user_id = $1")
+    let quality: Vec<f64> = sqlx::query_scalar("SELECT quality_score::float8 FROM sleep_data WHERE user_id = $1")
         .bind(user)
         .fetch_all(&db)
         .await

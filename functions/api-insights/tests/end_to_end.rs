@@ -88,7 +88,8 @@ async fn sample_user_through_fan_out_and_worker_yields_the_planted_effects(db: P
     assert_eq!(drain_queue(&state).await, 1);
 
     let links: Vec<Link> = sqlx::query_as(
-        "SELECT cause_factor, effect_factor, lag_days, q_value, effect_size FROM correlations WHERE user_id = $1",
+        "SELECT factor_x AS cause_factor, factor_y AS effect_factor, lag_days, q_value, effect_size
+         FROM correlations WHERE user_id = $1",
     )
     .bind(user)
     .fetch_all(&db)

@@ -68,9 +68,9 @@ async fn planted_days(db: &PgPool, user_id: Uuid, days: u64, seed: u64) {
     }
     let [sleep, deep, exercise, steps, carbs, calories, mean, cv, in_range] = columns;
     sqlx::query(
-        "INSERT INTO daily_aggregates (user_id, local_date, reading_count, expected_readings, coverage_percent,
-             sufficient_data, sleep_minutes, deep_sleep_minutes, exercise_minutes, steps, carbs_g, calories,
-             mean_glucose, cv_percent, pct_70_180, pct_in_user_target)
+        "INSERT INTO daily_aggregates (user_id, date, reading_count, expected_readings, coverage_percent,
+             sufficient_data, total_sleep_minutes, deep_sleep_minutes, total_exercise_minutes, steps,
+             total_carbs_grams, total_calories, avg_glucose, cv_percent, time_in_range_percent, pct_in_user_target)
          SELECT $1, d, 288, 288, 100, true, s, ds, e, st::int, c, k, m, cv, r, r
          FROM UNNEST($2::date[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[],
                      $9::float8[], $10::float8[], $11::float8[]) AS t(d, s, ds, e, st, c, k, m, cv, r)",
@@ -115,8 +115,9 @@ struct Link {
 
 async fn links(db: &PgPool, user_id: Uuid) -> Vec<Link> {
     sqlx::query_as(
-        "SELECT cause_factor, effect_factor, lag_days, q_value, confidence, effect_size, effect_unit
-         FROM correlations WHERE user_id = $1 ORDER BY cause_factor, effect_factor, lag_days",
+        "SELECT factor_x AS cause_factor, factor_y AS effect_factor, lag_days, q_value,
+                confidence_level AS confidence, effect_size, effect_unit
+         FROM correlations WHERE user_id = $1 ORDER BY factor_x, factor_y, lag_days",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -372,6 +373,30 @@ async fn patterns_are_stored_with_dates_and_thresholds(db: PgPool) {
     for rule in rules["patterns"].as_array().unwrap() {
         assert!(rule["metadata"]["thresholds"]["short_sleep"].is_string());
     }
+    // The design's columns: a rule's confidence and support, a motif's occurrences (its matches); null otherwise.
+    type Stored = (String, Option<f64>, Option<f64>, Option<i32>, Value);
+    let stored: Vec<Stored> = sqlx::query_as(
+        "SELECT pattern_type, confidence, support, occurrences, metadata FROM patterns WHERE user_id = $1",
+    )
+    .bind(user)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    for (pattern_type, confidence, support, occurrences, metadata) in &stored {
+        let expected = match pattern_type.as_str() {
+            "association_rule" => (metadata["confidence"].as_f64(), metadata["support"].as_f64(), None),
+            "daily_motif" | "short_motif" => (None, None, Some(metadata["matches"].as_array().unwrap().len() as i32)),
+            _ => (None, None, None),
+        };
+        assert_eq!(
+            (*confidence, *support, *occurrences),
+            expected,
+            "{pattern_type}: {metadata}"
+        );
+    }
+    assert!(stored
+        .iter()
+        .any(|(pattern_type, confidence, ..)| pattern_type == "association_rule" && confidence.is_some()));
 
     let (status, _) = call(&state, "GET", "/api/v1/insights/patterns?kind=weekly", user).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -191,11 +191,11 @@ async fn list_entries(
             .map(|r| {
                 json!({
                     "type": "sgv",
-                    "sgv": r.value_mg_dl.round() as i64,
-                    "date": r.time.timestamp_millis(),
-                    "dateString": r.time.to_rfc3339_opts(SecondsFormat::Millis, true),
+                    "sgv": r.value.round() as i64,
+                    "date": r.timestamp.timestamp_millis(),
+                    "dateString": r.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true),
                     "direction": r.trend,
-                    "device": r.device.unwrap_or(r.source),
+                    "device": r.device_id.unwrap_or(r.source),
                 })
             })
             .collect(),

@@ -67,8 +67,8 @@ async fn xdrip_entries_land_as_readings_once(db: PgPool) {
         "the sgv entries are accepted, mbg and cal are not"
     );
     let rows: Vec<(f64, Option<String>, String, String)> = sqlx::query_as(
-        "SELECT value_mg_dl::float8, trend, source, to_char(time AT TIME ZONE 'UTC', 'HH24:MI:SS')
-         FROM glucose_readings WHERE user_id = $1 ORDER BY time",
+        r#"SELECT value::float8, trend, source, to_char("timestamp" AT TIME ZONE 'UTC', 'HH24:MI:SS')
+         FROM glucose_readings WHERE user_id = $1 ORDER BY "timestamp""#,
     )
     .bind(user)
     .fetch_all(&db)
@@ -111,7 +111,7 @@ async fn androidaps_treatments_become_meals_and_activities(db: PgPool) {
     let (status, body) = call(&state, event(TREATMENTS_AAPS)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let meals: Vec<(f64, String)> =
-        sqlx::query_as("SELECT carbs_g::float8, source FROM meals WHERE user_id = $1 ORDER BY eaten_at")
+        sqlx::query_as(r#"SELECT carbs_grams::float8, source FROM meals WHERE user_id = $1 ORDER BY "timestamp""#)
             .bind(user)
             .fetch_all(&db)
             .await
@@ -147,7 +147,7 @@ async fn iaps_treatments_sample_stores_its_carb_corrections(db: PgPool) {
     assert_eq!(count(&db, "meals", user).await, expected);
     // The back-dated carb correction is stored at its event time (created_at), not its entry time.
     let at: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM meals WHERE user_id = $1 AND eaten_at = '2026-04-05T16:56:00Z' AND carbs_g = 25",
+        r#"SELECT count(*) FROM meals WHERE user_id = $1 AND "timestamp" = '2026-04-05T16:56:00Z' AND carbs_grams = 25"#,
     )
     .bind(user)
     .fetch_one(&db)

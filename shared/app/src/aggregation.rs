@@ -215,22 +215,22 @@ fn aggregate_day(tz: Tz, date: NaiveDate, target: (f64, f64), day: &DayInputs) -
         sleep_minutes: has_sleep.then(|| {
             sleep
                 .iter()
-                .map(|s| (s.end_time - s.start_time).num_minutes() as f64 - f64::from(s.awake_minutes.unwrap_or(0)))
+                .map(|s| (s.sleep_end - s.sleep_start).num_minutes() as f64 - f64::from(s.awake_minutes.unwrap_or(0)))
                 .sum()
         }),
-        deep_sleep_minutes: sum_opt(&sleep, |s| s.deep_minutes.map(f64::from)),
-        rem_sleep_minutes: sum_opt(&sleep, |s| s.rem_minutes.map(f64::from)),
+        deep_sleep_minutes: sum_opt(&sleep, |s| s.deep_sleep_minutes.map(f64::from)),
+        rem_sleep_minutes: sum_opt(&sleep, |s| s.rem_sleep_minutes.map(f64::from)),
         sleep_quality: {
-            let scores: Vec<f64> = sleep.iter().filter_map(|s| s.quality).collect();
+            let scores: Vec<f64> = sleep.iter().filter_map(|s| s.quality_score).collect();
             (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
         },
         exercise_minutes: has_activity.then(|| day.activities.iter().map(|a| f64::from(a.duration_minutes)).sum()),
-        active_calories: sum_opt(&day.activities, |a| a.calories),
+        active_calories: sum_opt(&day.activities, |a| a.calories_burned),
         steps: sum_opt(&day.activities, |a| a.steps.map(f64::from)).map(|s| s as i32),
-        carbs_g: has_meals.then(|| day.meals.iter().map(|m| m.carbs_g).sum()),
+        carbs_g: has_meals.then(|| day.meals.iter().map(|m| m.carbs_grams).sum()),
         calories: sum_opt(&day.meals, |m| m.calories),
-        protein_g: sum_opt(&day.meals, |m| m.protein_g),
-        fat_g: sum_opt(&day.meals, |m| m.fat_g),
+        protein_g: sum_opt(&day.meals, |m| m.protein_grams),
+        fat_g: sum_opt(&day.meals, |m| m.fat_grams),
         meal_count: has_meals.then_some(day.meals.len() as i32),
     }
 }
@@ -293,19 +293,19 @@ async fn load_days(
             .push(reading);
     }
     for session in aggregates::sleep(conn, user_id, window).await? {
-        days.entry(night_of(tz, session.start_time))
+        days.entry(night_of(tz, session.sleep_start))
             .or_default()
             .sleep
             .push(session);
     }
     for activity in aggregates::activities(conn, user_id, window).await? {
-        days.entry(local_date(tz, activity.start_time))
+        days.entry(local_date(tz, activity.timestamp))
             .or_default()
             .activities
             .push(activity);
     }
     for meal in aggregates::meals(conn, user_id, window).await? {
-        days.entry(local_date(tz, meal.eaten_at)).or_default().meals.push(meal);
+        days.entry(local_date(tz, meal.timestamp)).or_default().meals.push(meal);
     }
     Ok(days)
 }

@@ -21,18 +21,18 @@ fn local(tz: &str, date: NaiveDate) -> DateTime<Utc> {
 
 #[derive(Debug, PartialEq, sqlx::FromRow)]
 struct Day {
-    local_date: NaiveDate,
+    date: NaiveDate,
     reading_count: i32,
     expected_readings: i32,
     coverage_percent: f64,
     sufficient_data: bool,
-    mean_glucose: Option<f64>,
+    avg_glucose: Option<f64>,
 }
 
 async fn days(db: &PgPool, user_id: Uuid) -> Vec<Day> {
     sqlx::query_as(
-        "SELECT local_date, reading_count, expected_readings, coverage_percent, sufficient_data, mean_glucose
-         FROM daily_aggregates WHERE user_id = $1 ORDER BY local_date",
+        "SELECT date, reading_count, expected_readings, coverage_percent, sufficient_data, avg_glucose
+         FROM daily_aggregates WHERE user_id = $1 ORDER BY date",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -40,10 +40,10 @@ async fn days(db: &PgPool, user_id: Uuid) -> Vec<Day> {
     .unwrap()
 }
 
-/// Every column except `computed_at`, as JSON, for whole-row comparisons.
+/// Every column except `computed_at` and `id`, as JSON, for whole-row comparisons.
 async fn full_rows(db: &PgPool, user_id: Uuid) -> Vec<serde_json::Value> {
     sqlx::query_scalar(
-        "SELECT to_jsonb(a) - 'computed_at' FROM daily_aggregates a WHERE user_id = $1 ORDER BY local_date",
+        "SELECT to_jsonb(a) - 'computed_at' - 'id' FROM daily_aggregates a WHERE user_id = $1 ORDER BY date",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -68,7 +68,7 @@ async fn new_york_dst_days_have_23_and_25_hours(db: PgPool) {
     let got: Vec<(NaiveDate, i32, i32)> = days(&db, user)
         .await
         .iter()
-        .map(|d| (d.local_date, d.reading_count, d.expected_readings))
+        .map(|d| (d.date, d.reading_count, d.expected_readings))
         .collect();
     assert_eq!(
         got,
@@ -98,7 +98,7 @@ async fn kolkata_days_start_at_half_past_six_the_evening_before_in_utc(db: PgPoo
     let got: Vec<(NaiveDate, i32)> = days(&db, user)
         .await
         .iter()
-        .map(|d| (d.local_date, d.reading_count))
+        .map(|d| (d.date, d.reading_count))
         .collect();
     assert_eq!(got, vec![(date(2026, 1, 9), 1), (date(2026, 1, 10), 288)]);
 }
@@ -118,7 +118,7 @@ async fn a_reading_sent_by_the_cgm_app_and_apple_health_counts_once_with_the_app
 
     let (with_copies, reference) = (days(&db, user).await, days(&db, only_dexcom).await);
     assert_eq!(with_copies[0].reading_count, 288);
-    assert_eq!(with_copies[0].mean_glucose, reference[0].mean_glucose);
+    assert_eq!(with_copies[0].avg_glucose, reference[0].avg_glucose);
 }
 
 #[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
@@ -144,26 +144,33 @@ async fn incremental_and_full_recompute_give_the_same_rows(db: PgPool) {
     // Sleep after midnight (belongs to the previous evening), an activity and meals, with dirty marks as ingestion
     // would leave them (the dates the rows fall on; the trace marked its five days already).
     for statement in [
-        "INSERT INTO sleep_data (user_id, start_time, end_time, source, deep_minutes, rem_minutes, awake_minutes, quality)
+        "INSERT INTO sleep_data (user_id, sleep_start, sleep_end, source, deep_sleep_minutes, rem_sleep_minutes,
+                                 awake_minutes, quality_score)
          VALUES ($1, $2 + interval '1 day 1 hour', $2 + interval '1 day 7 hours', 'oura', 80, 90, 20, 7)",
-        "INSERT INTO activities (user_id, start_time, activity_type, source, duration_minutes, calories, steps)
-         VALUES ($1, $2 + interval '2 days 18 hours', 'running', 'strava', 45, 420, 6000)",
-        "INSERT INTO meals (user_id, eaten_at, source, carbs_g, protein_g, fat_g, calories)
+        r#"INSERT INTO activities (user_id, "timestamp", activity_type, source, duration_minutes, calories_burned,
+                                 steps)
+         VALUES ($1, $2 + interval '2 days 18 hours', 'running', 'strava', 45, 420, 6000)"#,
+        r#"INSERT INTO meals (user_id, "timestamp", source, carbs_grams, protein_grams, fat_grams, calories)
          VALUES ($1, $2 + interval '3 days 12 hours', 'manual', 60, 25, 20, 560),
-                ($1, $2 + interval '3 days 19 hours', 'manual', 40, 30, 15, 430)",
+                ($1, $2 + interval '3 days 19 hours', 'manual', 40, 30, 15, 430)"#,
     ] {
-        sqlx::query(statement).bind(user).bind(start).execute(&db).await.unwrap();
+        sqlx::query(statement)
+            .bind(user)
+            .bind(start)
+            .execute(&db)
+            .await
+            .unwrap();
     }
     aggregate_user(&db, user, Mode::Incremental).await.unwrap();
     let incremental = full_rows(&db, user).await;
     assert_eq!(incremental.len(), 5);
     let number = |day: usize, column: &str| incremental[day][column].as_f64();
     // Six hours in bed minus 20 awake minutes, on the evening the night began.
-    assert_eq!(number(0, "sleep_minutes"), Some(340.0));
+    assert_eq!(number(0, "total_sleep_minutes"), Some(340.0));
     assert_eq!(number(0, "deep_sleep_minutes"), Some(80.0));
-    assert_eq!(number(2, "exercise_minutes"), Some(45.0));
+    assert_eq!(number(2, "total_exercise_minutes"), Some(45.0));
     assert_eq!(number(2, "steps"), Some(6000.0));
-    assert_eq!(number(3, "carbs_g"), Some(100.0));
+    assert_eq!(number(3, "total_carbs_grams"), Some(100.0));
     assert_eq!(number(3, "meal_count"), Some(2.0));
     let dirty: i64 = sqlx::query_scalar("SELECT count(*) FROM dirty_days WHERE user_id = $1")
         .bind(user)

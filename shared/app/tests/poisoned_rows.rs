@@ -26,12 +26,12 @@ const POISON: [&str; 5] = [
 async fn poison(db: &PgPool, user: Uuid) {
     for at in POISON {
         for sql in [
-            "INSERT INTO glucose_readings (user_id, time, source, value_mg_dl) VALUES ($1, $2::timestamptz, 'x', 100)",
-            "INSERT INTO sleep_data (user_id, start_time, end_time, source, awake_minutes)
+            r#"INSERT INTO glucose_readings (user_id, "timestamp", source, value) VALUES ($1, $2::timestamptz, 'x', 100)"#,
+            "INSERT INTO sleep_data (user_id, sleep_start, sleep_end, source, awake_minutes)
              VALUES ($1, $2::timestamptz, $2::timestamptz + interval '8 hours', 'x', 10)",
-            "INSERT INTO activities (user_id, start_time, activity_type, source, duration_minutes)
-             VALUES ($1, $2::timestamptz, 'running', 'x', 30)",
-            "INSERT INTO meals (user_id, eaten_at, source, carbs_g) VALUES ($1, $2::timestamptz, 'x', 40)",
+            r#"INSERT INTO activities (user_id, "timestamp", activity_type, source, duration_minutes)
+             VALUES ($1, $2::timestamptz, 'running', 'x', 30)"#,
+            r#"INSERT INTO meals (user_id, "timestamp", source, carbs_grams) VALUES ($1, $2::timestamptz, 'x', 40)"#,
         ] {
             sqlx::query(sql).bind(user).bind(at).execute(db).await.unwrap();
         }
@@ -51,7 +51,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 async fn aggregate_dates(db: &PgPool, user: Uuid) -> Vec<(NaiveDate, i32)> {
-    sqlx::query_as("SELECT local_date, reading_count FROM daily_aggregates WHERE user_id = $1 ORDER BY local_date")
+    sqlx::query_as("SELECT date, reading_count FROM daily_aggregates WHERE user_id = $1 ORDER BY date")
         .bind(user)
         .fetch_all(db)
         .await
@@ -99,7 +99,7 @@ async fn a_full_recompute_ignores_poisoned_rows_and_drops_their_leftover_aggrega
     poison(&db, user).await;
     // An aggregate row an older version wrote for a poisoned day.
     sqlx::query(
-        "INSERT INTO daily_aggregates (user_id, local_date, reading_count, expected_readings, coverage_percent,
+        "INSERT INTO daily_aggregates (user_id, date, reading_count, expected_readings, coverage_percent,
                                        sufficient_data)
          VALUES ($1, '0001-01-01', 1, 288, 0.3, false)",
     )

@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-/// One stored day (the `daily_aggregates` columns other than the key's user and `computed_at`).
+/// One stored day (the `daily_aggregates` columns other than the key's user, `id` and `computed_at`; the store maps
+/// the field names to the design's column names, e.g. `mean_glucose` to `avg_glucose`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DailyAggregate {
     pub local_date: NaiveDate,

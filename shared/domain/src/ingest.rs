@@ -238,9 +238,8 @@ pub struct MealInput {
     pub glycemic_load: Option<f64>,
     /// At most 500 characters.
     pub description: Option<String>,
-    /// An `https://` address of a photo of the meal, at most 500 characters (422 `invalid_url` otherwise).
-    /// Checked but **not stored**: GlucoLens keeps neither photos nor links to them, so it is not returned
-    /// anywhere and plays no part in the natural key.
+    /// An `https://` address of a photo of the meal the client hosts, at most 500 characters (422 `invalid_url`
+    /// otherwise). Stored and returned as given; GlucoLens never fetches it. Not part of the natural key.
     pub photo_url: Option<String>,
     /// 1–64 characters; default `api` (`apple_health` in the Apple Health sync).
     pub source: Option<String>,
@@ -760,10 +759,8 @@ impl Validate for MealInput {
         let calories = checked(check.number("calories", self.calories, 0.0, 20_000.0));
         let glycemic_load = checked(check.number("glycemic_load", self.glycemic_load, 0.0, 1000.0));
         let description = checked(check.text("description", self.description, 500));
-        // Checked so that a bad address is reported, then dropped: photos are not stored (see `MealInput`).
         let photo_url = checked(check.https_url("photo_url", self.photo_url, 500));
         let source = check.source(self.source);
-        photo_url?;
         Some(MealRecord {
             eaten_at: eaten_at?,
             source: source?,
@@ -775,6 +772,7 @@ impl Validate for MealInput {
             calories: calories?,
             glycemic_load: glycemic_load?,
             description: description?,
+            photo_url: photo_url?,
         })
     }
 }
@@ -1278,16 +1276,13 @@ mod tests {
     }
 
     #[test]
-    fn a_photo_url_is_checked_but_not_stored() {
+    fn a_photo_url_is_checked_and_kept() {
         let with_photo = |url: &str| MealInput {
             photo_url: Some(url.into()),
             ..meal("2025-06-01T08:00:00Z", 30.0)
         };
         let stored = validate_one(with_photo("https://example.com/meals/1.jpg"), context()).unwrap();
-        assert_eq!(
-            stored,
-            validate_one(meal("2025-06-01T08:00:00Z", 30.0), context()).unwrap()
-        );
+        assert_eq!(stored.photo_url.as_deref(), Some("https://example.com/meals/1.jpg"));
         assert!(validate_one(with_photo("HTTPS://example.com"), context()).is_ok());
         for bad in [
             "http://example.com/a.jpg",

@@ -1,7 +1,7 @@
 //! How a day is counted — the one definition the daily aggregates, the daily summary, the dashboard and the
 //! analyses share (README, "How a day is counted"):
 //!
-//! - **A day** is the user's local calendar day (`users.time_zone`, IANA): from local midnight to the next local
+//! - **A day** is the user's local calendar day (`users.timezone`, IANA): from local midnight to the next local
 //!   midnight, so DST days last 23 or 25 hours. A midnight that does not exist (a DST jump at 00:00) starts the
 //!   day at the first local time that exists; a repeated midnight at the first one.
 //! - **Readings** are counted once per 5-minute slot (slots aligned to 2000-01-01T00:00Z; every zone's offset is a

@@ -49,6 +49,12 @@ pub struct NewPattern {
     pub score: Option<f64>,
     pub example_dates: Vec<NaiveDate>,
     pub metadata: serde_json::Value,
+    /// An association rule's confidence (0–1); `None` for other kinds.
+    pub confidence: Option<f64>,
+    /// An association rule's support (the share of days with all its items, 0–1); `None` for other kinds.
+    pub support: Option<f64>,
+    /// How many times a motif was seen (its matches); `None` for other kinds.
+    pub occurrences: Option<u32>,
 }
 
 /// One day's inputs to the association rules.

@@ -39,7 +39,7 @@ pub struct SleepRecord {
     pub quality: Option<SleepQuality>,
 }
 
-/// A sleep score on the 0–10 scale, kept to one decimal (the `sleep_data.quality` column is `numeric(3,1)`): 8.5
+/// A sleep score on the 0–10 scale, kept to one decimal (the `sleep_data.quality_score` column is `numeric(3,1)`): 8.5
 /// stays 8.5. Built only by [`SleepQuality::parse`], so a value in hand is always in range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SleepQuality(i16);
@@ -145,6 +145,11 @@ impl MealType {
             MealType::Other => "other",
         }
     }
+
+    /// The stored spelling back; case matters.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == raw)
+    }
 }
 
 /// One meal; grams and calories are non-negative, carbohydrates at most 2000 g.
@@ -161,4 +166,6 @@ pub struct MealRecord {
     pub glycemic_load: Option<f64>,
     /// At most 500 characters.
     pub description: Option<String>,
+    /// An `https://` address of a photo the client hosts, at most 500 characters.
+    pub photo_url: Option<String>,
 }

@@ -1,4 +1,4 @@
-//! The daily variables the insights analyse: which `daily_aggregates` column, what it means to a person, and the
+//! The daily variables the insights analyse: which daily aggregate value, what it means to a person, and the
 //! natural unit its effects are expressed in ("per extra hour of sleep").
 
 /// Whether a variable is something a person does (a possible cause) or a glucose summary (an outcome).
@@ -37,7 +37,8 @@ impl Unit {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Variable {
-    /// The `daily_aggregates` column (also the factor name stored in `correlations`).
+    /// The factor name (stored in `correlations` and shown by the API): the `DailyAggregate` field it reads, whose
+    /// `daily_aggregates` column the store maps it to.
     pub column: &'static str,
     /// How wording names it ("mean glucose").
     pub label: &'static str,

@@ -369,6 +369,7 @@ pub(crate) fn meal(
         calories: calories.map(rules::round_tenth),
         glycemic_load: None,
         description: None,
+        photo_url: None,
     })
 }
 

@@ -10,9 +10,9 @@
 //! Glucose every 5 minutes = personal baseline (100–135 mg/dL) + that day's offset + dawn rise + meal responses
 //! − exercise dips + slowly wandering physiological noise (AR(1)) + sensor noise (SD 4 mg/dL), clamped to 40–400.
 //!
-//! Planted effects (on the *daily mean* glucose that `daily_aggregates.mean_glucose` holds):
+//! Planted effects (on the *daily mean* glucose that `daily_aggregates.avg_glucose` holds):
 //!
-//! | cause (daily aggregate column)   | effect on mean glucose                               | lag |
+//! | cause (insights factor name)     | effect on mean glucose                               | lag |
 //! |----------------------------------|------------------------------------------------------|-----|
 //! | `sleep_minutes` under 7 h        | **+[`SLEEP_DEFICIT_MG_DL_PER_HOUR`] mg/dL per hour short** (whole next day) | 1 day |
 //! | `carbs_g`                        | **+[`CARBS_MG_DL_PER_10G`] mg/dL per 10 g** (meal responses, GI 55 on average) | 0 |
@@ -209,6 +209,7 @@ pub fn generate_user(seed: u64, index: usize, email_prefix: &str, start: NaiveDa
                 calories: Some((4.0 * carbs_g + 4.0 * protein_g + 9.0 * fat_g).round()),
                 glycemic_load: Some((carbs_g * gi / 10.0).round() / 10.0),
                 description: None,
+                photo_url: None,
             });
             effects.push(Effect::Meal {
                 at: eaten_at,

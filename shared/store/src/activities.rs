@@ -1,4 +1,4 @@
-//! Activities: batch insert (one statement per batch, idempotent on `(user_id, start_time, activity_type, source)`).
+//! Activities: batch insert (one statement per batch, idempotent on `(user_id, "timestamp", activity_type, source)`).
 
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -24,13 +24,14 @@ pub async fn insert_batch(
     let steps: Vec<_> = records.iter().map(|r| r.steps).collect();
     let heart_rates: Vec<_> = records.iter().map(|r| r.avg_heart_rate).collect();
     let inserted = sqlx::query(
-        "INSERT INTO activities (user_id, start_time, activity_type, source, duration_minutes, intensity, calories,
-                                 steps, avg_heart_rate)
+        r#"INSERT INTO activities (user_id, "timestamp", activity_type, source, duration_minutes, intensity,
+                                 calories_burned, steps, heart_rate_avg)
          SELECT $1, b.* FROM UNNEST($2::timestamptz[], $3::text[], $4::text[], $5::int4[], $6::text[],
                                     $7::float8[], $8::int4[], $9::int2[])
-              AS b(start_time, activity_type, source, duration_minutes, intensity, calories, steps, avg_heart_rate)
-         ORDER BY b.start_time, b.activity_type, b.source
-         ON CONFLICT (user_id, start_time, activity_type, source) DO NOTHING",
+              AS b("timestamp", activity_type, source, duration_minutes, intensity, calories_burned, steps,
+                   heart_rate_avg)
+         ORDER BY b."timestamp", b.activity_type, b.source
+         ON CONFLICT (user_id, "timestamp", activity_type, source) DO NOTHING"#,
     )
     .bind(user_id)
     .bind(&starts)

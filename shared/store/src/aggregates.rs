@@ -44,10 +44,10 @@ pub async fn rows_outside(
     };
     let sql = format!(
         "SELECT {} + {} + {} + {}",
-        count("time", "glucose_readings"),
-        count("start_time", "sleep_data"),
-        count("start_time", "activities"),
-        count("eaten_at", "meals")
+        count(r#""timestamp""#, "glucose_readings"),
+        count("sleep_start", "sleep_data"),
+        count(r#""timestamp""#, "activities"),
+        count(r#""timestamp""#, "meals")
     );
     sqlx::query_scalar(&sql)
         .bind(user_id)
@@ -100,14 +100,15 @@ pub async fn readings(
 ) -> Result<Vec<(DateTime<Utc>, f64)>, sqlx::Error> {
     let (from, to) = window.unzip();
     sqlx::query_as(
-        "SELECT time, value FROM (
-             SELECT DISTINCT ON (date_bin('5 minutes', time, TIMESTAMPTZ '2000-01-01 00:00:00+00'))
-                    time, value_mg_dl::float8 AS value
+        r#"SELECT "timestamp", value FROM (
+             SELECT DISTINCT ON (date_bin('5 minutes', "timestamp", TIMESTAMPTZ '2000-01-01 00:00:00+00'))
+                    "timestamp", value::float8 AS value
              FROM glucose_readings
-             WHERE user_id = $1 AND ($2::timestamptz IS NULL OR time >= $2) AND ($3::timestamptz IS NULL OR time < $3)
-             ORDER BY date_bin('5 minutes', time, TIMESTAMPTZ '2000-01-01 00:00:00+00'),
-                      coalesce(array_position($4::text[], source), 0), source, time
-         ) deduplicated ORDER BY time",
+             WHERE user_id = $1 AND ($2::timestamptz IS NULL OR "timestamp" >= $2)
+               AND ($3::timestamptz IS NULL OR "timestamp" < $3)
+             ORDER BY date_bin('5 minutes', "timestamp", TIMESTAMPTZ '2000-01-01 00:00:00+00'),
+                      coalesce(array_position($4::text[], source), 0), source, "timestamp"
+         ) deduplicated ORDER BY "timestamp""#,
     )
     .bind(user_id)
     .bind(from)
@@ -119,22 +120,22 @@ pub async fn readings(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SleepRow {
-    pub start_time: DateTime<Utc>,
-    pub end_time: DateTime<Utc>,
+    pub sleep_start: DateTime<Utc>,
+    pub sleep_end: DateTime<Utc>,
     pub source: String,
-    pub deep_minutes: Option<i32>,
-    pub rem_minutes: Option<i32>,
+    pub deep_sleep_minutes: Option<i32>,
+    pub rem_sleep_minutes: Option<i32>,
     pub awake_minutes: Option<i32>,
     /// 0–10 with one decimal.
-    pub quality: Option<f64>,
+    pub quality_score: Option<f64>,
 }
 
 impl glucolens_domain::local_day::SleepSession for SleepRow {
     fn start(&self) -> DateTime<Utc> {
-        self.start_time
+        self.sleep_start
     }
     fn end(&self) -> DateTime<Utc> {
-        self.end_time
+        self.sleep_end
     }
     fn source(&self) -> &str {
         &self.source
@@ -144,10 +145,11 @@ impl glucolens_domain::local_day::SleepSession for SleepRow {
 pub async fn sleep(conn: &mut PgConnection, user_id: Uuid, window: Window) -> Result<Vec<SleepRow>, sqlx::Error> {
     let (from, to) = window.unzip();
     sqlx::query_as(
-        "SELECT start_time, end_time, source, deep_minutes, rem_minutes, awake_minutes, quality::float8 AS quality
+        "SELECT sleep_start, sleep_end, source, deep_sleep_minutes, rem_sleep_minutes, awake_minutes,
+                quality_score::float8 AS quality_score
          FROM sleep_data
-         WHERE user_id = $1 AND ($2::timestamptz IS NULL OR start_time >= $2)
-           AND ($3::timestamptz IS NULL OR start_time < $3)",
+         WHERE user_id = $1 AND ($2::timestamptz IS NULL OR sleep_start >= $2)
+           AND ($3::timestamptz IS NULL OR sleep_start < $3)",
     )
     .bind(user_id)
     .bind(from)
@@ -158,9 +160,9 @@ pub async fn sleep(conn: &mut PgConnection, user_id: Uuid, window: Window) -> Re
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ActivityRow {
-    pub start_time: DateTime<Utc>,
+    pub timestamp: DateTime<Utc>,
     pub duration_minutes: i32,
-    pub calories: Option<f64>,
+    pub calories_burned: Option<f64>,
     pub steps: Option<i32>,
 }
 
@@ -171,9 +173,9 @@ pub async fn activities(
 ) -> Result<Vec<ActivityRow>, sqlx::Error> {
     let (from, to) = window.unzip();
     sqlx::query_as(
-        "SELECT start_time, duration_minutes, calories::float8 AS calories, steps FROM activities
-         WHERE user_id = $1 AND ($2::timestamptz IS NULL OR start_time >= $2)
-           AND ($3::timestamptz IS NULL OR start_time < $3)",
+        r#"SELECT "timestamp", duration_minutes, calories_burned::float8 AS calories_burned, steps FROM activities
+         WHERE user_id = $1 AND ($2::timestamptz IS NULL OR "timestamp" >= $2)
+           AND ($3::timestamptz IS NULL OR "timestamp" < $3)"#,
     )
     .bind(user_id)
     .bind(from)
@@ -184,20 +186,21 @@ pub async fn activities(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MealRow {
-    pub eaten_at: DateTime<Utc>,
-    pub carbs_g: f64,
-    pub protein_g: Option<f64>,
-    pub fat_g: Option<f64>,
+    pub timestamp: DateTime<Utc>,
+    pub carbs_grams: f64,
+    pub protein_grams: Option<f64>,
+    pub fat_grams: Option<f64>,
     pub calories: Option<f64>,
 }
 
 pub async fn meals(conn: &mut PgConnection, user_id: Uuid, window: Window) -> Result<Vec<MealRow>, sqlx::Error> {
     let (from, to) = window.unzip();
     sqlx::query_as(
-        "SELECT eaten_at, carbs_g::float8 AS carbs_g, protein_g::float8 AS protein_g, fat_g::float8 AS fat_g,
-                calories::float8 AS calories
+        r#"SELECT "timestamp", carbs_grams::float8 AS carbs_grams, protein_grams::float8 AS protein_grams,
+                fat_grams::float8 AS fat_grams, calories::float8 AS calories
          FROM meals
-         WHERE user_id = $1 AND ($2::timestamptz IS NULL OR eaten_at >= $2) AND ($3::timestamptz IS NULL OR eaten_at < $3)",
+         WHERE user_id = $1 AND ($2::timestamptz IS NULL OR "timestamp" >= $2)
+           AND ($3::timestamptz IS NULL OR "timestamp" < $3)"#,
     )
     .bind(user_id)
     .bind(from)
@@ -208,69 +211,100 @@ pub async fn meals(conn: &mut PgConnection, user_id: Uuid, window: Window) -> Re
 
 /// Dates that already have an aggregate row (a full recompute deletes those whose data is gone).
 pub async fn existing_dates(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<NaiveDate>, sqlx::Error> {
-    sqlx::query_scalar("SELECT local_date FROM daily_aggregates WHERE user_id = $1")
+    sqlx::query_scalar("SELECT date FROM daily_aggregates WHERE user_id = $1")
         .bind(user_id)
         .fetch_all(conn)
         .await
 }
 
-/// The stored columns, in one place: the upsert's insert list, its update list and its change check follow it.
-const COLUMNS: &[&str] = &[
-    "reading_count",
-    "expected_readings",
-    "coverage_percent",
-    "sufficient_data",
-    "mean_glucose",
-    "median_glucose",
-    "sd_glucose",
-    "cv_percent",
-    "gmi_percent",
-    "min_glucose",
-    "max_glucose",
-    "pct_below_54",
-    "pct_54_69",
-    "pct_70_180",
-    "pct_181_250",
-    "pct_above_250",
-    "pct_below_70",
-    "pct_above_180",
-    "pct_in_user_target",
-    "hypo_events",
-    "sleep_minutes",
-    "deep_sleep_minutes",
-    "rem_sleep_minutes",
-    "sleep_quality",
-    "exercise_minutes",
-    "active_calories",
-    "steps",
-    "carbs_g",
-    "calories",
-    "protein_g",
-    "fat_g",
-    "meal_count",
+/// The stored values, in one place, as (the name the domain gives it, its column): the domain's names are
+/// `DailyAggregate`'s fields and the insights' factor names (`glucolens_domain::variables`). The upsert's insert
+/// list, its update list and its change check follow it.
+const COLUMNS: &[(&str, &str)] = &[
+    ("reading_count", "reading_count"),
+    ("expected_readings", "expected_readings"),
+    ("coverage_percent", "coverage_percent"),
+    ("sufficient_data", "sufficient_data"),
+    ("mean_glucose", "avg_glucose"),
+    ("median_glucose", "median_glucose"),
+    ("sd_glucose", "std_glucose"),
+    ("cv_percent", "cv_percent"),
+    ("gmi_percent", "gmi_percent"),
+    ("min_glucose", "min_glucose"),
+    ("max_glucose", "max_glucose"),
+    ("pct_below_54", "pct_below_54"),
+    ("pct_54_69", "pct_54_69"),
+    ("pct_70_180", "time_in_range_percent"),
+    ("pct_181_250", "pct_181_250"),
+    ("pct_above_250", "pct_above_250"),
+    ("pct_below_70", "time_below_range_percent"),
+    ("pct_above_180", "time_above_range_percent"),
+    ("pct_in_user_target", "pct_in_user_target"),
+    ("hypo_events", "hypo_events"),
+    ("sleep_minutes", "total_sleep_minutes"),
+    ("deep_sleep_minutes", "deep_sleep_minutes"),
+    ("rem_sleep_minutes", "rem_sleep_minutes"),
+    ("sleep_quality", "sleep_quality_score"),
+    ("exercise_minutes", "total_exercise_minutes"),
+    ("active_calories", "active_calories"),
+    ("steps", "steps"),
+    ("carbs_g", "total_carbs_grams"),
+    ("calories", "total_calories"),
+    ("protein_g", "protein_g"),
+    ("fat_g", "fat_g"),
+    ("meal_count", "meal_count"),
 ];
 
+/// The `daily_aggregates` column that stores the value the domain calls `name` (a `DailyAggregate` field or an
+/// insights factor name), or `None` for a name the table does not store.
+pub fn column(name: &str) -> Option<&'static str> {
+    match name {
+        "local_date" => Some("date"),
+        _ => COLUMNS
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map(|(_, column)| *column),
+    }
+}
+
 fn upsert_sql() -> String {
-    let list = COLUMNS.join(", ");
+    let list = COLUMNS.iter().map(|(_, c)| *c).collect::<Vec<_>>().join(", ");
     let updates = COLUMNS
         .iter()
-        .map(|c| format!("{c} = EXCLUDED.{c}"))
+        .map(|(_, c)| format!("{c} = EXCLUDED.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let current = COLUMNS.iter().map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
+    let current = COLUMNS
+        .iter()
+        .map(|(_, c)| format!("a.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let incoming = COLUMNS
         .iter()
-        .map(|c| format!("EXCLUDED.{c}"))
+        .map(|(_, c)| format!("EXCLUDED.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
     // Rows arrive as one JSON array (one round trip however many days); an unchanged day is not rewritten, so a
     // redelivered message leaves even `computed_at` as it was.
     format!(
-        "INSERT INTO daily_aggregates AS a (user_id, local_date, {list})
-         SELECT $1, local_date, {list} FROM jsonb_populate_recordset(NULL::daily_aggregates, $2)
-         ON CONFLICT (user_id, local_date) DO UPDATE SET {updates}, computed_at = now()
+        "INSERT INTO daily_aggregates AS a (user_id, date, {list})
+         SELECT $1, date, {list} FROM jsonb_populate_recordset(NULL::daily_aggregates, $2)
+         ON CONFLICT (user_id, date) DO UPDATE SET {updates}, computed_at = now()
          WHERE ({current}) IS DISTINCT FROM ({incoming})"
     )
+}
+
+/// `rows` as the JSON array `jsonb_populate_recordset` reads: one object per day, keyed by column.
+fn to_columns(rows: &[DailyAggregate]) -> Result<serde_json::Value, serde_json::Error> {
+    rows.iter()
+        .map(|row| match serde_json::to_value(row)? {
+            serde_json::Value::Object(fields) => Ok(fields
+                .into_iter()
+                .map(|(name, value)| (column(&name).map_or(name, str::to_owned), value))
+                .collect()),
+            other => Ok(other),
+        })
+        .collect()
 }
 
 /// Inserts or updates `rows` (all of `user_id`); returns the rows actually written.
@@ -278,7 +312,7 @@ pub async fn upsert(conn: &mut PgConnection, user_id: Uuid, rows: &[DailyAggrega
     if rows.is_empty() {
         return Ok(0);
     }
-    let json = serde_json::to_value(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let json = to_columns(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let done = sqlx::query(&upsert_sql())
         .bind(user_id)
         .bind(json)
@@ -292,7 +326,7 @@ pub async fn delete_days(conn: &mut PgConnection, user_id: Uuid, dates: &[NaiveD
     if dates.is_empty() {
         return Ok(0);
     }
-    let done = sqlx::query("DELETE FROM daily_aggregates WHERE user_id = $1 AND local_date = ANY($2)")
+    let done = sqlx::query("DELETE FROM daily_aggregates WHERE user_id = $1 AND date = ANY($2)")
         .bind(user_id)
         .bind(dates)
         .execute(conn)

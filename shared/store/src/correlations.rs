@@ -7,18 +7,23 @@ use uuid::Uuid;
 use glucolens_domain::finding::{Confidence, DailyValues, Finding};
 use glucolens_domain::variables::VARIABLES;
 
+use crate::aggregates;
+
 /// The user's sufficient-data days, oldest first, with the catalogue's variables in catalogue order.
 pub async fn daily_values(db: &PgPool, user_id: Uuid) -> Result<Vec<DailyValues>, sqlx::Error> {
-    // Column names come from the compile-time catalogue, never from input.
+    // Column names come from the compile-time catalogue, never from input; every factor has its column (tested).
     let columns: Vec<String> = VARIABLES
         .iter()
-        .map(|v| match v.missing_is_zero {
-            true => format!("COALESCE({}::float8, 0)", v.column),
-            false => format!("{}::float8", v.column),
+        .map(|v| {
+            let column = aggregates::column(v.column).unwrap_or(v.column);
+            match v.missing_is_zero {
+                true => format!("COALESCE({column}::float8, 0)"),
+                false => format!("{column}::float8"),
+            }
         })
         .collect();
     let sql = format!(
-        "SELECT local_date, ARRAY[{}] FROM daily_aggregates WHERE user_id = $1 AND sufficient_data ORDER BY local_date",
+        "SELECT date, ARRAY[{}] FROM daily_aggregates WHERE user_id = $1 AND sufficient_data ORDER BY date",
         columns.join(", ")
     );
     let rows: Vec<(NaiveDate, Vec<Option<f64>>)> = sqlx::query_as(&sql).bind(user_id).fetch_all(db).await?;
@@ -69,8 +74,8 @@ pub async fn replace(
         let column = |f: fn(&Finding) -> String| findings.iter().map(f).collect::<Vec<String>>();
         let number = |f: fn(&Finding) -> f64| findings.iter().map(f).collect::<Vec<f64>>();
         sqlx::query(
-            "INSERT INTO correlations (user_id, cause_factor, effect_factor, lag_days, coefficient, p_value, q_value,
-                                       sample_size, confidence, effect_size, effect_unit)
+            "INSERT INTO correlations (user_id, factor_x, factor_y, lag_days, correlation_coefficient, p_value,
+                                       q_value, sample_size, confidence_level, effect_size, effect_unit)
              SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::int2[], $5::float8[], $6::float8[], $7::float8[],
                                       $8::int4[], $9::text[], $10::float8[], $11::text[])",
         )
@@ -117,6 +122,8 @@ pub async fn latest_run(db: &PgPool, user_id: Uuid) -> Result<Option<Correlation
     .await
 }
 
+/// A stored link. The columns `factor_x` (the cause), `factor_y` (the effect), `correlation_coefficient` and
+/// `confidence_level` are read into `cause_factor`, `effect_factor`, `coefficient` and `confidence`.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct CorrelationRow {
     pub cause_factor: String,
@@ -155,13 +162,14 @@ pub async fn list(
         .map(Confidence::as_str)
         .collect();
     sqlx::query_as(
-        "SELECT cause_factor, effect_factor, lag_days, coefficient, p_value, q_value, sample_size, confidence,
+        "SELECT factor_x AS cause_factor, factor_y AS effect_factor, lag_days,
+                correlation_coefficient AS coefficient, p_value, q_value, sample_size, confidence_level AS confidence,
                 effect_size, effect_unit, computed_at
          FROM correlations
-         WHERE user_id = $1 AND effect_factor = ANY($2::text[]) AND confidence = ANY($3::text[])
-           AND ($4::text IS NULL OR cause_factor = $4 OR effect_factor = $4)
-         ORDER BY CASE confidence WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, q_value, abs(coefficient) DESC,
-                  cause_factor, effect_factor, lag_days
+         WHERE user_id = $1 AND factor_y = ANY($2::text[]) AND confidence_level = ANY($3::text[])
+           AND ($4::text IS NULL OR factor_x = $4 OR factor_y = $4)
+         ORDER BY CASE confidence_level WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, q_value,
+                  abs(correlation_coefficient) DESC, factor_x, factor_y, lag_days
          LIMIT $5",
     )
     .bind(user_id)
@@ -171,4 +179,16 @@ pub async fn list(
     .bind(filter.limit)
     .fetch_all(db)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_factor_has_its_daily_aggregates_column() {
+        for variable in VARIABLES {
+            assert!(aggregates::column(variable.column).is_some(), "{}", variable.column);
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! Glucose readings: batch insert (one statement per batch, idempotent on `(user_id, time, source)`).
+//! Glucose readings: batch insert (one statement per batch, idempotent on `(user_id, "timestamp", source)`).
 
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -34,12 +34,11 @@ pub async fn insert_batch(
         clipped.push(r.clipped);
     }
     let inserted = sqlx::query(
-        "INSERT INTO glucose_readings (user_id, time, source, value_mg_dl, trend, device, clipped)
-         SELECT $1, b.time, b.source, b.value_mg_dl, b.trend, b.device, b.clipped
-         FROM UNNEST($2::timestamptz[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::bool[])
-              AS b(time, source, value_mg_dl, trend, device, clipped)
-         ORDER BY b.time, b.source
-         ON CONFLICT (user_id, time, source) DO NOTHING",
+        r#"INSERT INTO glucose_readings (user_id, "timestamp", source, value, trend, device_id, clipped)
+         SELECT $1, b.* FROM UNNEST($2::timestamptz[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::bool[])
+              AS b("timestamp", source, value, trend, device_id, clipped)
+         ORDER BY b."timestamp", b.source
+         ON CONFLICT (user_id, "timestamp", source) DO NOTHING"#,
     )
     .bind(user_id)
     .bind(&times)

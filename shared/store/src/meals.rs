@@ -1,4 +1,4 @@
-//! Meals: batch insert (one statement per batch, idempotent on `(user_id, eaten_at, source)`).
+//! Meals: batch insert (one statement per batch, idempotent on `(user_id, "timestamp", source)`).
 
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -21,15 +21,17 @@ pub async fn insert_batch(
     let meal_types: Vec<_> = records.iter().map(|r| r.meal_type.map(|m| m.as_str())).collect();
     let carbs: Vec<_> = records.iter().map(|r| r.carbs_g).collect();
     let descriptions: Vec<_> = records.iter().map(|r| r.description.as_deref()).collect();
+    let photo_urls: Vec<_> = records.iter().map(|r| r.photo_url.as_deref()).collect();
     let inserted = sqlx::query(
-        "INSERT INTO meals (user_id, eaten_at, source, meal_type, carbs_g, protein_g, fat_g, fiber_g, calories,
-                            glycemic_load, description)
+        r#"INSERT INTO meals (user_id, "timestamp", source, meal_type, carbs_grams, protein_grams, fat_grams,
+                            fiber_grams, calories, glycemic_load, description, photo_url)
          SELECT $1, b.* FROM UNNEST($2::timestamptz[], $3::text[], $4::text[], $5::float8[], $6::float8[],
-                                    $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::text[])
-              AS b(eaten_at, source, meal_type, carbs_g, protein_g, fat_g, fiber_g, calories, glycemic_load,
-                   description)
-         ORDER BY b.eaten_at, b.source
-         ON CONFLICT (user_id, eaten_at, source) DO NOTHING",
+                                    $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::text[],
+                                    $12::text[])
+              AS b("timestamp", source, meal_type, carbs_grams, protein_grams, fat_grams, fiber_grams, calories,
+                   glycemic_load, description, photo_url)
+         ORDER BY b."timestamp", b.source
+         ON CONFLICT (user_id, "timestamp", source) DO NOTHING"#,
     )
     .bind(user_id)
     .bind(&times)
@@ -42,6 +44,7 @@ pub async fn insert_batch(
     .bind(grams(|r| r.calories))
     .bind(grams(|r| r.glycemic_load))
     .bind(&descriptions)
+    .bind(&photo_urls)
     .execute(db)
     .await?
     .rows_affected();

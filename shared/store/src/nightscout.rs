@@ -39,18 +39,19 @@ pub async fn user_for_secret(db: &PgPool, candidates: &[Vec<u8>]) -> Result<Opti
 /// One stored reading as Nightscout lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Reading {
-    pub time: DateTime<Utc>,
-    pub value_mg_dl: f64,
+    pub timestamp: DateTime<Utc>,
+    /// mg/dL.
+    pub value: f64,
     pub trend: Option<String>,
-    pub device: Option<String>,
+    pub device_id: Option<String>,
     pub source: String,
 }
 
 /// `user_id`'s latest `count` readings, newest first.
 pub async fn latest_readings(db: &PgPool, user_id: Uuid, count: i64) -> Result<Vec<Reading>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT time, value_mg_dl::float8 AS value_mg_dl, trend, device, source FROM glucose_readings
-         WHERE user_id = $1 ORDER BY time DESC LIMIT $2",
+        r#"SELECT "timestamp", value::float8 AS value, trend, device_id, source FROM glucose_readings
+         WHERE user_id = $1 ORDER BY "timestamp" DESC LIMIT $2"#,
     )
     .bind(user_id)
     .bind(count)

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use glucolens_domain::pattern::{NewPattern, PatternCoverage, PatternKind, PatternRun, RuleDay};
 
+/// A stored pattern as the API lists it (`pattern_type` read as `kind`, `discovered_at` as `computed_at`).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Pattern {
     pub id: Uuid,
@@ -41,8 +42,9 @@ pub async fn replace(
     for pattern in patterns {
         // One row at a time: date[] per row does not travel through UNNEST, and a user has a few dozen patterns.
         sqlx::query(
-            "INSERT INTO patterns (id, user_id, kind, description, score, example_dates, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO patterns (id, user_id, pattern_type, description, score, example_dates, metadata, confidence,
+                                   support, occurrences)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(Uuid::new_v4())
         .bind(user_id)
@@ -51,6 +53,9 @@ pub async fn replace(
         .bind(pattern.score)
         .bind(&pattern.example_dates)
         .bind(&pattern.metadata)
+        .bind(pattern.confidence)
+        .bind(pattern.support)
+        .bind(pattern.occurrences.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
         .execute(&mut *tx)
         .await?;
     }
@@ -86,9 +91,10 @@ pub async fn latest_run(db: &PgPool, user_id: Uuid) -> Result<Option<PatternRun>
 /// The user's patterns, optionally of one kind, grouped by kind and in stored order within it.
 pub async fn list(db: &PgPool, user_id: Uuid, kind: Option<PatternKind>) -> Result<Vec<Pattern>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, kind, description, score, example_dates, metadata, computed_at FROM patterns
-         WHERE user_id = $1 AND ($2::text IS NULL OR kind = $2)
-         ORDER BY kind, (metadata->>'rank')::int NULLS LAST, id",
+        "SELECT id, pattern_type AS kind, description, score, example_dates, metadata, discovered_at AS computed_at
+         FROM patterns
+         WHERE user_id = $1 AND ($2::text IS NULL OR pattern_type = $2)
+         ORDER BY pattern_type, (metadata->>'rank')::int NULLS LAST, id",
     )
     .bind(user_id)
     .bind(kind.map(PatternKind::as_str))
@@ -100,11 +106,12 @@ pub async fn list(db: &PgPool, user_id: Uuid, kind: Option<PatternKind>) -> Resu
 /// Readings of one slot from several sources are averaged.
 pub async fn glucose_slots(db: &PgPool, user_id: Uuid, days: i32) -> Result<Vec<(DateTime<Utc>, f64)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT date_bin('5 minutes', time, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS slot, avg(value_mg_dl)::float8
+        r#"SELECT date_bin('5 minutes', "timestamp", TIMESTAMPTZ '2000-01-01 00:00:00+00') AS slot, avg(value)::float8
          FROM glucose_readings
          WHERE user_id = $1
-           AND time > (SELECT max(time) FROM glucose_readings WHERE user_id = $1) - make_interval(days => $2)
-         GROUP BY slot ORDER BY slot",
+           AND "timestamp" > (SELECT max("timestamp") FROM glucose_readings WHERE user_id = $1)
+                             - make_interval(days => $2)
+         GROUP BY slot ORDER BY slot"#,
     )
     .bind(user_id)
     .bind(days)
@@ -115,11 +122,11 @@ pub async fn glucose_slots(db: &PgPool, user_id: Uuid, days: i32) -> Result<Vec<
 /// Sufficient-data days with time in target, sleep and carbs recorded (no activity record = 0 min of exercise).
 pub async fn rule_days(db: &PgPool, user_id: Uuid) -> Result<Vec<RuleDay>, sqlx::Error> {
     let rows: Vec<(NaiveDate, f64, f64, f64, f64)> = sqlx::query_as(
-        "SELECT local_date, pct_in_user_target, sleep_minutes, carbs_g, COALESCE(exercise_minutes, 0)
+        "SELECT date, pct_in_user_target, total_sleep_minutes, total_carbs_grams, COALESCE(total_exercise_minutes, 0)
          FROM daily_aggregates
          WHERE user_id = $1 AND sufficient_data
-           AND pct_in_user_target IS NOT NULL AND sleep_minutes IS NOT NULL AND carbs_g IS NOT NULL
-         ORDER BY local_date",
+           AND pct_in_user_target IS NOT NULL AND total_sleep_minutes IS NOT NULL AND total_carbs_grams IS NOT NULL
+         ORDER BY date",
     )
     .bind(user_id)
     .fetch_all(db)

@@ -1,4 +1,4 @@
-//! Sleep sessions: batch insert (one statement per batch, idempotent on `(user_id, start_time, source)`).
+//! Sleep sessions: batch insert (one statement per batch, idempotent on `(user_id, sleep_start, source)`).
 
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -22,14 +22,14 @@ pub async fn insert_batch(
     // `numeric(3,1)`: the score's tenths divided by ten are exact in `numeric`.
     let quality_tenths: Vec<_> = records.iter().map(|r| r.quality.map(|q| q.tenths())).collect();
     let inserted = sqlx::query(
-        "INSERT INTO sleep_data (user_id, start_time, end_time, source, deep_minutes, light_minutes, rem_minutes,
-                                 awake_minutes, quality)
-         SELECT $1, b.start_time, b.end_time, b.source, b.deep, b.light, b.rem, b.awake, b.quality_tenths / 10.0
+        "INSERT INTO sleep_data (user_id, sleep_start, sleep_end, source, deep_sleep_minutes, light_sleep_minutes,
+                                 rem_sleep_minutes, awake_minutes, quality_score)
+         SELECT $1, b.sleep_start, b.sleep_end, b.source, b.deep, b.light, b.rem, b.awake, b.quality_tenths / 10.0
          FROM UNNEST($2::timestamptz[], $3::timestamptz[], $4::text[], $5::int4[], $6::int4[], $7::int4[],
                      $8::int4[], $9::int2[])
-              AS b(start_time, end_time, source, deep, light, rem, awake, quality_tenths)
-         ORDER BY b.start_time, b.source
-         ON CONFLICT (user_id, start_time, source) DO NOTHING",
+              AS b(sleep_start, sleep_end, source, deep, light, rem, awake, quality_tenths)
+         ORDER BY b.sleep_start, b.source
+         ON CONFLICT (user_id, sleep_start, source) DO NOTHING",
     )
     .bind(user_id)
     .bind(&starts)

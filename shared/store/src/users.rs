@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use glucolens_domain::{Email, FieldError, GlucoseUnit, MgDl, TargetRange, UserTimeZone};
 
-/// An account as the API shows it (never the password hash).
+/// An account as the API shows it (never the password hash). The columns `timezone`, `target_glucose_min` and
+/// `target_glucose_max` are read into `time_zone`, `target_low_mg_dl` and `target_high_mg_dl`.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
     pub id: Uuid,
@@ -35,8 +36,8 @@ impl User {
     }
 }
 
-const USER_COLUMNS: &str = "id, email, time_zone, target_low_mg_dl::float8 AS target_low_mg_dl, \
-     target_high_mg_dl::float8 AS target_high_mg_dl, display_unit, created_at, updated_at";
+const USER_COLUMNS: &str = "id, email, timezone AS time_zone, target_glucose_min::float8 AS target_low_mg_dl, \
+     target_glucose_max::float8 AS target_high_mg_dl, display_unit, created_at, updated_at";
 
 /// Everything a new account starts with.
 #[derive(Debug)]
@@ -51,7 +52,7 @@ pub struct NewUser {
 /// Creates the account; `None` when the email is already registered.
 pub async fn create(db: impl sqlx::PgExecutor<'_>, new: &NewUser) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "INSERT INTO users (id, email, password_hash, time_zone, target_low_mg_dl, target_high_mg_dl, display_unit)
+        "INSERT INTO users (id, email, password_hash, timezone, target_glucose_min, target_glucose_max, display_unit)
          VALUES ($1, $2, $3, $4, $5::float8, $6::float8, $7)
          ON CONFLICT (email) DO NOTHING
          RETURNING {USER_COLUMNS}"
@@ -68,7 +69,8 @@ pub async fn create(db: impl sqlx::PgExecutor<'_>, new: &NewUser) -> Result<Opti
 }
 
 /// What every computation about a user's data reads of the account, as stored: the zone their days are counted
-/// in, their target range and the unit they read. Every reader of these columns goes through [`settings`].
+/// in, their target range and the unit they read, under the same field names as [`User`]. Every reader of these
+/// columns goes through [`settings`].
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct StoredSettings {
     pub time_zone: String,
@@ -92,8 +94,8 @@ impl StoredSettings {
 /// The account's settings; `None` when it does not exist (erased since its token was issued).
 pub async fn settings(db: impl sqlx::PgExecutor<'_>, user_id: Uuid) -> Result<Option<StoredSettings>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT time_zone, target_low_mg_dl::float8 AS target_low_mg_dl,
-                target_high_mg_dl::float8 AS target_high_mg_dl, display_unit
+        "SELECT timezone AS time_zone, target_glucose_min::float8 AS target_low_mg_dl,
+                target_glucose_max::float8 AS target_high_mg_dl, display_unit
          FROM users WHERE id = $1",
     )
     .bind(user_id)
@@ -139,9 +141,9 @@ pub async fn update_settings(db: &PgPool, user_id: Uuid, change: &SettingsChange
     let mut tx = db.begin().await?;
     let updated: Option<User> = sqlx::query_as(&format!(
         "UPDATE users SET
-             time_zone = COALESCE($2, time_zone),
-             target_low_mg_dl = COALESCE($3::float8, target_low_mg_dl),
-             target_high_mg_dl = COALESCE($4::float8, target_high_mg_dl),
+             timezone = COALESCE($2, timezone),
+             target_glucose_min = COALESCE($3::float8, target_glucose_min),
+             target_glucose_max = COALESCE($4::float8, target_glucose_max),
              display_unit = COALESCE($5, display_unit),
              updated_at = now()
          WHERE id = $1
@@ -166,14 +168,14 @@ pub async fn update_settings(db: &PgPool, user_id: Uuid, change: &SettingsChange
 /// Marks every local day (in `time_zone`) on which the user has any data as needing re-aggregation.
 async fn mark_every_day_dirty(tx: &mut sqlx::PgConnection, user_id: Uuid, time_zone: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO dirty_days (user_id, local_date)
+        r#"INSERT INTO dirty_days (user_id, local_date)
          SELECT $1, local_date FROM (
-             SELECT (time AT TIME ZONE $2)::date AS local_date FROM glucose_readings WHERE user_id = $1
-             UNION SELECT (start_time AT TIME ZONE $2)::date FROM sleep_data WHERE user_id = $1
-             UNION SELECT (start_time AT TIME ZONE $2)::date FROM activities WHERE user_id = $1
-             UNION SELECT (eaten_at AT TIME ZONE $2)::date FROM meals WHERE user_id = $1
+             SELECT ("timestamp" AT TIME ZONE $2)::date AS local_date FROM glucose_readings WHERE user_id = $1
+             UNION SELECT (sleep_start AT TIME ZONE $2)::date FROM sleep_data WHERE user_id = $1
+             UNION SELECT ("timestamp" AT TIME ZONE $2)::date FROM activities WHERE user_id = $1
+             UNION SELECT ("timestamp" AT TIME ZONE $2)::date FROM meals WHERE user_id = $1
          ) AS days
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT DO NOTHING"#,
     )
     .bind(user_id)
     .bind(time_zone)

@@ -45,7 +45,7 @@ async fn glucose_batches_are_idempotent_and_count_in_batch_duplicates_once(db: s
         counts(1, 1)
     );
     let stored: Vec<f64> =
-        sqlx::query_scalar("SELECT value_mg_dl::float8 FROM glucose_readings WHERE user_id = $1 ORDER BY time")
+        sqlx::query_scalar(r#"SELECT value::float8 FROM glucose_readings WHERE user_id = $1 ORDER BY "timestamp""#)
             .bind(user)
             .fetch_all(&db)
             .await
@@ -87,6 +87,7 @@ async fn sleep_activities_and_meals_insert_inside_a_transaction(db: sqlx::PgPool
         calories: Some(520.0),
         glycemic_load: None,
         description: Some("pasta".into()),
+        photo_url: None,
     };
     let mut tx = db.begin().await.unwrap();
     assert_eq!(

@@ -33,7 +33,7 @@ pub async fn state(db: sqlx::PgPool) -> AppState {
 /// Inserts a user directly (no password hashing, for speed) in `time_zone`, and returns its id.
 pub async fn user(db: &sqlx::PgPool, time_zone: &str) -> Uuid {
     let id = Uuid::new_v4();
-    sqlx::query("INSERT INTO users (id, email, password_hash, time_zone) VALUES ($1, $2, 'not-a-hash', $3)")
+    sqlx::query("INSERT INTO users (id, email, password_hash, timezone) VALUES ($1, $2, 'not-a-hash', $3)")
         .bind(id)
         .bind(format!("{}@test.invalid", id.simple()))
         .bind(time_zone)
@@ -59,17 +59,17 @@ pub async fn cgm_trace(
     offset_mg_dl: f64,
 ) {
     sqlx::query(
-        "WITH trace AS (
-             SELECT $3::timestamptz + i * interval '5 minutes' AS time,
+        r#"WITH trace AS (
+             SELECT $3::timestamptz + i * interval '5 minutes' AS "timestamp",
                     round((130 + 70 * sin(i / 12.0) + $5)::numeric, 1) AS value
              FROM generate_series(0, $4 - 1) AS i
          ), inserted AS (
-             INSERT INTO glucose_readings (user_id, time, source, value_mg_dl)
-             SELECT $1, time, $2, value FROM trace ON CONFLICT DO NOTHING
+             INSERT INTO glucose_readings (user_id, "timestamp", source, value)
+             SELECT $1, "timestamp", $2, value FROM trace ON CONFLICT DO NOTHING
          )
          INSERT INTO dirty_days (user_id, local_date)
-         SELECT DISTINCT $1, (time AT TIME ZONE (SELECT time_zone FROM users WHERE id = $1))::date FROM trace
-         ON CONFLICT (user_id, local_date) DO UPDATE SET marked_at = now()",
+         SELECT DISTINCT $1, ("timestamp" AT TIME ZONE (SELECT timezone FROM users WHERE id = $1))::date FROM trace
+         ON CONFLICT (user_id, local_date) DO UPDATE SET marked_at = now()"#,
     )
     .bind(user_id)
     .bind(source)

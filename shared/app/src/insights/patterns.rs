@@ -175,6 +175,9 @@ fn motif_pattern(
                 .collect::<Vec<_>>(),
             "max_filled_gap_minutes": MAX_FILLED_GAP_SLOTS as i64 * SLOT_MINUTES,
         }),
+        confidence: None,
+        support: None,
+        occurrences: u32::try_from(starts.len()).ok(),
     }
 }
 
@@ -195,6 +198,9 @@ fn discord_pattern(rank: usize, start: DateTime<Utc>, distance: f64, tz: Tz) -> 
             "start": local.to_rfc3339(),
             "score": "z-normalised distance to the most similar other 24 hours (higher = more unusual)",
         }),
+        confidence: None,
+        support: None,
+        occurrences: None,
     }
 }
 
@@ -286,6 +292,9 @@ pub fn rule_patterns(days: &[RuleDay], target: (f64, f64)) -> Result<Vec<NewPatt
                     "thresholds": thresholds,
                     "score": "lift (how much more often the outcome follows these days than days in general)",
                 }),
+                confidence: Some(rule.confidence),
+                support: Some(rule.support),
+                occurrences: None,
             }
         })
         .collect())
@@ -355,6 +364,14 @@ mod tests {
             .iter()
             .all(|d| *d >= NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()));
         assert_eq!(daily.metadata["window_samples"], 288);
+        assert_eq!(
+            daily.occurrences,
+            Some(daily.metadata["matches"].as_array().unwrap().len() as u32)
+        );
+        assert!(patterns
+            .iter()
+            .filter(|p| p.kind == PatternKind::Discord)
+            .all(|p| p.confidence.is_none() && p.support.is_none() && p.occurrences.is_none()));
     }
 
     #[test]
@@ -385,6 +402,11 @@ mod tests {
             })
             .expect("exercise → good_glucose");
         assert_eq!(exercise.metadata["confidence"], 1.0);
+        assert_eq!(
+            (exercise.confidence, exercise.support, exercise.occurrences),
+            (Some(1.0), exercise.metadata["support"].as_f64(), None)
+        );
+        assert_eq!(exercise.support, Some(0.5));
         assert_eq!(exercise.score, Some(2.0));
         assert_eq!(exercise.example_dates.len(), EXAMPLE_DATES);
         assert!(exercise
