@@ -13,11 +13,12 @@
 //! does: at most 50,000 items, all validated before any is written, repeats within the batch collapsed (the same
 //! key with other values is a 422 naming both items), one request against the rate limit.
 
+mod corrections;
 mod write;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{patch, post};
 use axum::Router;
 use chrono::Utc;
 use glucolens_app::record_writer::Record;
@@ -38,7 +39,26 @@ use write::Writer;
 pub fn router(state: AppState) -> Router {
     with_api_layers(
         Router::new()
-            .route("/api/v1/glucose/readings", post(glucose_reading))
+            .route(
+                "/api/v1/glucose/readings",
+                post(glucose_reading).delete(corrections::delete_readings),
+            )
+            .route(
+                "/api/v1/glucose/readings/{id}",
+                patch(corrections::correct_reading).delete(corrections::delete_reading),
+            )
+            .route(
+                "/api/v1/sleep/{id}",
+                patch(corrections::correct_sleep).delete(corrections::delete_sleep),
+            )
+            .route(
+                "/api/v1/activities/{id}",
+                patch(corrections::correct_activity).delete(corrections::delete_activity),
+            )
+            .route(
+                "/api/v1/meals/{id}",
+                patch(corrections::correct_meal).delete(corrections::delete_meal),
+            )
             .route("/api/v1/glucose/bulk", post(glucose_bulk))
             .route("/api/v1/sleep", post(sleep_session))
             .route("/api/v1/sleep/bulk", post(sleep_bulk))
@@ -62,7 +82,16 @@ pub fn router(state: AppState) -> Router {
         activity_bulk,
         meal,
         meal_bulk,
-        apple_health
+        apple_health,
+        corrections::delete_readings,
+        corrections::correct_reading,
+        corrections::delete_reading,
+        corrections::correct_sleep,
+        corrections::delete_sleep,
+        corrections::correct_activity,
+        corrections::delete_activity,
+        corrections::correct_meal,
+        corrections::delete_meal
     ),
     components(schemas(FieldError))
 )]

@@ -61,7 +61,7 @@ async fn row_count(db: &sqlx::PgPool, table: &str, user: Uuid) -> i64 {
 }
 
 async fn stored_glucose(db: &sqlx::PgPool, user: Uuid) -> Vec<f64> {
-    sqlx::query_scalar("SELECT value_mg_dl::float8 FROM glucose_readings WHERE user_id = $1 ORDER BY time")
+    sqlx::query_scalar(r#"SELECT value::float8 FROM glucose_readings WHERE user_id = $1 ORDER BY "timestamp""#)
         .bind(user)
         .fetch_all(db)
         .await
@@ -108,7 +108,7 @@ async fn one_reading_is_stored_once_and_a_resend_reports_it_present(db: sqlx::Pg
     let again = post(&state, user, "/api/v1/glucose/readings", reading).await;
     assert_eq!((again.status, again.body), (StatusCode::OK, counts(0, 1)));
     let (time, source, trend, device): (chrono::DateTime<Utc>, String, String, String) =
-        sqlx::query_as("SELECT time, source, trend, device FROM glucose_readings WHERE user_id = $1")
+        sqlx::query_as(r#"SELECT "timestamp", source, trend, device_id FROM glucose_readings WHERE user_id = $1"#)
             .bind(user)
             .fetch_one(&db)
             .await
@@ -398,7 +398,7 @@ async fn sleep_activities_and_meals_are_stored_idempotently(db: sqlx::PgPool) {
         assert_eq!(row_count(&db, table, user).await, 1, "{table}");
     }
     let (deep, quality, intensity, carbs, meal_type): (i32, f64, String, f64, String) = sqlx::query_as(
-        "SELECT s.deep_minutes, s.quality::float8, a.intensity, m.carbs_g::float8, m.meal_type
+        "SELECT s.deep_sleep_minutes, s.quality_score::float8, a.intensity, m.carbs_grams::float8, m.meal_type
          FROM sleep_data s JOIN activities a USING (user_id) JOIN meals m USING (user_id) WHERE user_id = $1",
     )
     .bind(user)
@@ -554,11 +554,17 @@ fn the_openapi_document_covers_every_ingestion_route() {
     use glucolens_web::routes::{Function, ROUTES};
     let document = serde_json::to_value(api_ingestion::openapi()).unwrap();
     let routes: Vec<_> = ROUTES.iter().filter(|r| r.function == Function::Ingestion).collect();
-    assert_eq!(routes.len(), 9);
+    assert_eq!(routes.len(), 18);
     for route in routes {
         let operation = &document["paths"][route.path][route.method.to_lowercase()];
         assert!(operation.is_object(), "{} {} is undocumented", route.method, route.path);
-        for status in ["200", "201", "401", "413", "422"] {
+        let statuses: &[&str] = match (route.method, route.path.ends_with("{id}")) {
+            ("POST", _) => &["200", "201", "401", "413", "422"],
+            ("PATCH", _) => &["200", "401", "404", "409", "422"],
+            ("DELETE", true) => &["204", "401", "404"],
+            _ => &["200", "401", "422"],
+        };
+        for status in statuses {
             assert!(
                 operation["responses"][status].is_object(),
                 "{} lacks {status}",

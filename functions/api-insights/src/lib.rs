@@ -375,7 +375,9 @@ struct PatternsResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct PatternsQuery {
-    /// `daily_motif`, `short_motif`, `discord` or `association_rule` (default: all).
+    /// Only patterns of this `pattern_type`: `daily_motif`, `short_motif`, `discord` or `association_rule` (default:
+    /// all). Also accepted as `pattern_type`.
+    #[serde(alias = "pattern_type")]
     kind: Option<String>,
 }
 

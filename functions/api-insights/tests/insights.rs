@@ -193,7 +193,7 @@ async fn planted_effects_are_found_and_noise_is_not(db: PgPool) {
     let findings = body["findings"].as_array().unwrap();
     assert!(findings
         .iter()
-        .all(|f| ["mean_glucose", "cv_percent", "pct_70_180"].contains(&f["effect"].as_str().unwrap())));
+        .all(|f| ["mean_glucose", "cv_percent", "pct_70_180"].contains(&f["factor_y"].as_str().unwrap())));
     assert!(findings.iter().any(|f| f["id"] == "sleep_minutes->mean_glucose@1"
         && f["summary"]
             .as_str()
@@ -209,7 +209,7 @@ async fn planted_effects_are_found_and_noise_is_not(db: PgPool) {
     .await;
     let filtered = filtered["findings"].as_array().unwrap();
     assert_eq!(filtered.len(), 1);
-    assert_eq!(filtered[0]["cause"], "carbs_g");
+    assert_eq!(filtered[0]["factor_x"], "carbs_g");
 
     let (status, body) = call(
         &state,
@@ -366,7 +366,7 @@ async fn patterns_are_stored_with_dates_and_thresholds(db: PgPool) {
     assert_eq!(motifs.len(), outcome.daily_motifs);
     assert!(motifs
         .iter()
-        .all(|m| m["kind"] == "daily_motif" && !m["example_dates"].as_array().unwrap().is_empty()));
+        .all(|m| m["pattern_type"] == "daily_motif" && !m["example_dates"].as_array().unwrap().is_empty()));
     assert_eq!(motifs[0]["metadata"]["window_samples"], 288);
 
     let (_, rules) = call(&state, "GET", "/api/v1/insights/patterns?kind=association_rule", user).await;

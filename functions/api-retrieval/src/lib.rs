@@ -1,7 +1,10 @@
-//! The retrieval endpoint group: a user's readings, daily summary and dashboard, each read audited.
+//! The retrieval endpoint group: a user's readings, sleep, activities and meals (by range, by id, or as a sync),
+//! daily summary and dashboard, each read audited.
 
+mod listing;
 mod metrics;
 mod readings;
+mod records;
 mod summaries;
 
 use axum::routing::get;
@@ -19,6 +22,13 @@ pub fn router(state: AppState) -> Router {
     with_api_layers(
         Router::new()
             .route("/api/v1/glucose/readings", get(readings::glucose_readings))
+            .route("/api/v1/glucose/readings/{id}", get(readings::glucose_reading))
+            .route("/api/v1/sleep", get(records::sleep_sessions))
+            .route("/api/v1/sleep/{id}", get(records::sleep_session))
+            .route("/api/v1/activities", get(records::activities))
+            .route("/api/v1/activities/{id}", get(records::activity))
+            .route("/api/v1/meals", get(records::meals))
+            .route("/api/v1/meals/{id}", get(records::meal))
             .route("/api/v1/glucose/daily-summary", get(summaries::daily_summary))
             .route("/api/v1/dashboard/summary", get(summaries::dashboard_summary)),
         state,
@@ -26,7 +36,18 @@ pub fn router(state: AppState) -> Router {
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(readings::glucose_readings, summaries::daily_summary, summaries::dashboard_summary))]
+#[openapi(paths(
+    readings::glucose_readings,
+    readings::glucose_reading,
+    records::sleep_sessions,
+    records::sleep_session,
+    records::activities,
+    records::activity,
+    records::meals,
+    records::meal,
+    summaries::daily_summary,
+    summaries::dashboard_summary
+))]
 struct RetrievalApi;
 
 /// This function's part of the OpenAPI document (merged into the served one by `glucolens openapi`).
@@ -57,11 +78,16 @@ struct DisplaySettings {
 /// The caller's settings, read once per request (the account may have been erased since its token was checked).
 async fn settings(state: &AppState, user: AuthUser) -> Result<(StoredSettings, DisplaySettings), ApiError> {
     let stored = users::settings(&state.db, user.id).await?.ok_or(ApiError::NotFound)?;
+    let display = display_settings(&stored)?;
+    Ok((stored, display))
+}
+
+/// How `stored` settings show data (for a handler that has them already, e.g. from `glucolens_web::auth::Caller`).
+fn display_settings(stored: &StoredSettings) -> Result<DisplaySettings, ApiError> {
     // Both columns were validated on write; a value that no longer parses is a corrupt row, not client input.
     let corrupt = |e: FieldError| sqlx::Error::Decode(format!("users.{}: {}", e.field, e.code).into());
-    let display = DisplaySettings {
+    Ok(DisplaySettings {
         time_zone: stored.time_zone().map_err(corrupt)?,
         unit: stored.display_unit().map_err(corrupt)?,
-    };
-    Ok((stored, display))
+    })
 }

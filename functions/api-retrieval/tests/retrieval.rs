@@ -115,6 +115,7 @@ async fn insert_meal(db: &PgPool, user: Uuid, eaten_at: DateTime<Utc>, carbs_g: 
         calories: None,
         glycemic_load: None,
         description: None,
+        photo_url: None,
     };
     store::meals::insert_batch(db, user, &[meal]).await.unwrap();
 }
@@ -155,7 +156,7 @@ async fn readings_come_back_in_order_in_the_display_unit(db: PgPool) {
         .map(|r| r["value"].clone())
         .collect();
     assert_eq!(values, [99.1, 101.0, 180.0]);
-    assert_eq!(body["readings"][0]["time"], "2025-03-01T10:00:00Z");
+    assert_eq!(body["readings"][0]["timestamp"], "2025-03-01T10:00:00Z");
     assert_eq!(body["readings"][1]["source"], "meter");
     assert_eq!(body["readings"][0]["trend"], "flat");
     assert_eq!(body["next_cursor"], Value::Null);
@@ -204,7 +205,7 @@ async fn pagination_walks_every_reading_exactly_once(db: PgPool) {
         assert!(readings.len() <= 100);
         seen.extend(readings.iter().map(|r| {
             (
-                r["time"].as_str().unwrap().to_owned(),
+                r["timestamp"].as_str().unwrap().to_owned(),
                 r["source"].as_str().unwrap().to_owned(),
             )
         }));
@@ -467,25 +468,25 @@ async fn the_daily_summary_equals_the_daily_aggregate_on_a_dst_day_with_two_sens
         .await
         .unwrap();
     let row: (i32, i32, f64, f64, f64, f64, f64, f64, f64) = sqlx::query_as(
-        "SELECT reading_count, expected_readings, coverage_percent, mean_glucose, sd_glucose, cv_percent,
+        "SELECT reading_count, expected_readings, coverage_percent, avg_glucose, std_glucose, cv_percent,
                 gmi_percent, min_glucose, max_glucose
-         FROM daily_aggregates WHERE user_id = $1 AND local_date = '2025-03-09'",
+         FROM daily_aggregates WHERE user_id = $1 AND date = '2025-03-09'",
     )
     .bind(user)
     .fetch_one(&db)
     .await
     .unwrap();
     let ranges: (f64, f64, f64, f64, f64) = sqlx::query_as(
-        "SELECT pct_below_54, pct_54_69, pct_70_180, pct_181_250, pct_above_250
-         FROM daily_aggregates WHERE user_id = $1 AND local_date = '2025-03-09'",
+        "SELECT pct_below_54, pct_54_69, time_in_range_percent, pct_181_250, pct_above_250
+         FROM daily_aggregates WHERE user_id = $1 AND date = '2025-03-09'",
     )
     .bind(user)
     .fetch_one(&db)
     .await
     .unwrap();
     let lifestyle: (f64, f64, f64, i32) = sqlx::query_as(
-        "SELECT sleep_minutes, exercise_minutes, carbs_g, meal_count
-         FROM daily_aggregates WHERE user_id = $1 AND local_date = '2025-03-09'",
+        "SELECT total_sleep_minutes, total_exercise_minutes, total_carbs_grams, meal_count
+         FROM daily_aggregates WHERE user_id = $1 AND date = '2025-03-09'",
     )
     .bind(user)
     .fetch_one(&db)

@@ -7,19 +7,25 @@ use uuid::Uuid;
 
 use glucolens_domain::pattern::{NewPattern, PatternCoverage, PatternKind, PatternRun, RuleDay};
 
-/// A stored pattern as the API lists it (`pattern_type` read as `kind`, `discovered_at` as `computed_at`).
+/// A stored pattern as the API lists it, under the design's column names.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Pattern {
     pub id: Uuid,
-    /// `daily_motif`, `short_motif`, `discord` or `association_rule`.
-    pub kind: String,
+    /// `daily_motif` or `short_motif` (the design's `recurring`), `discord` (its `anomaly`) or `association_rule`.
+    pub pattern_type: String,
     pub description: String,
     pub score: Option<f64>,
+    /// An association rule's confidence, 0–1.
+    pub confidence: Option<f64>,
+    /// An association rule's support, 0–1.
+    pub support: Option<f64>,
+    /// How often a motif recurs.
+    pub occurrences: Option<i32>,
     pub example_dates: Vec<NaiveDate>,
     /// How the pattern was found: window, thresholds, support/confidence/lift, match times.
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
-    pub computed_at: DateTime<Utc>,
+    pub discovered_at: DateTime<Utc>,
 }
 
 /// Replaces all of the user's patterns, and the record of how much data their discovery had, in one transaction (a
@@ -91,7 +97,8 @@ pub async fn latest_run(db: &PgPool, user_id: Uuid) -> Result<Option<PatternRun>
 /// The user's patterns, optionally of one kind, grouped by kind and in stored order within it.
 pub async fn list(db: &PgPool, user_id: Uuid, kind: Option<PatternKind>) -> Result<Vec<Pattern>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, pattern_type AS kind, description, score, example_dates, metadata, discovered_at AS computed_at
+        "SELECT id, pattern_type, description, score, confidence, support, occurrences, example_dates, metadata,
+                discovered_at
          FROM patterns
          WHERE user_id = $1 AND ($2::text IS NULL OR pattern_type = $2)
          ORDER BY pattern_type, (metadata->>'rank')::int NULLS LAST, id",

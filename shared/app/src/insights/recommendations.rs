@@ -14,15 +14,23 @@ use glucolens_store::correlations::CorrelationRow;
 pub struct CorrelationFinding {
     /// Stable id of the finding: `<cause>-><effect>@<lag>`.
     pub id: String,
+    /// The cause (the design's `factor_x`), a daily variable such as `sleep_minutes`.
+    #[serde(rename = "factor_x")]
     pub cause: String,
+    /// The effect (the design's `factor_y`), a glucose outcome such as `mean_glucose`.
+    #[serde(rename = "factor_y")]
     pub effect: String,
+    /// Days from the cause to the effect (1: sleep last night, glucose today).
     pub lag_days: i16,
     /// Partial correlation (PCMCI MCI statistic), −1 to 1.
+    #[serde(rename = "correlation_coefficient")]
     pub coefficient: f64,
     pub p_value: f64,
     /// Benjamini–Hochberg FDR q-value.
     pub q_value: f64,
     pub sample_size: i32,
+    /// `high`, `medium` or `low` (the design's `confidence_level`).
+    #[serde(rename = "confidence_level")]
     pub confidence: Confidence,
     /// Change of the effect per step of the cause, in `effect_unit` (glucose in the user's display unit).
     pub effect_size: Option<f64>,
