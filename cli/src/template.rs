@@ -101,6 +101,41 @@ mod tests {
         }
     }
 
+    /// The lines of resource `id` of `template`, each ending with a newline.
+    fn resource(template: &str, id: &str) -> String {
+        let header = format!("  {id}:");
+        let lines = template.lines().skip_while(|line| *line != header).skip(1);
+        let body: Vec<&str> = lines
+            .take_while(|line| line.is_empty() || line.starts_with("    "))
+            .collect();
+        assert!(!body.is_empty(), "{id} missing");
+        body.iter().map(|line| format!("{line}\n")).collect()
+    }
+
+    #[test]
+    fn the_auth_function_may_write_exports_to_the_bucket_and_they_expire() {
+        use glucolens_aws::storage::{BUCKET_ENV, EXPORT_PREFIX};
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+        let template = std::fs::read_to_string(path).unwrap();
+        let auth = resource(&template, "AuthFunction");
+        assert!(
+            auth.contains(&format!("{BUCKET_ENV}: !Sub \"glucolens-imports-")),
+            "{auth}"
+        );
+        for action in ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"] {
+            assert!(auth.contains(&format!("- {action}\n")), "{action} missing: {auth}");
+        }
+        assert!(auth.contains(&format!("/{EXPORT_PREFIX}*\"")), "{auth}");
+        let bucket = resource(&template, "ImportBucket");
+        let rule = &bucket[bucket
+            .find(&format!("Prefix: {EXPORT_PREFIX}\n"))
+            .expect("an exports rule")..];
+        assert!(
+            rule.contains("ExpirationInDays: 1\n") && rule.contains("DaysAfterInitiation: 1\n"),
+            "{bucket}"
+        );
+    }
+
     #[test]
     fn event_names_are_alphanumeric_and_distinct() {
         let names: std::collections::HashSet<String> = ROUTES.iter().map(event_name).collect();

@@ -14,6 +14,20 @@ pub struct AppState {
     pub queue: AnalysisQueue,
     pub rate_limit_per_minute: u32,
     pub auth_attempts_per_client_per_minute: u32,
+    /// How answers reach the client: streamed unless [`crate::lambda::run_http`] says otherwise.
+    pub responses: Responses,
+}
+
+/// How this process's answers reach the client, which decides how a download too large for one response is
+/// delivered (the account export).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Responses {
+    /// The body goes out as it is produced (`glucolens serve`, tests).
+    #[default]
+    Streamed,
+    /// Lambda behind API Gateway: the runtime buffers the whole body and API Gateway refuses one over 6 MB, so a
+    /// large download is written to S3 and answered with a link to it.
+    Buffered,
 }
 
 impl AppState {
@@ -40,6 +54,7 @@ impl AppState {
             queue,
             rate_limit_per_minute: config.rate_limit_per_minute,
             auth_attempts_per_client_per_minute: config.auth_attempts_per_client_per_minute,
+            responses: Responses::default(),
         })
     }
 }
