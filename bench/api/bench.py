@@ -35,7 +35,7 @@ def post(api, path, body, token=None, timeout=600):
 def register(api, time_zone="Europe/Paris"):
     """A fresh account; returns (user id, access token)."""
     email = f"bench-{uuid.uuid4().hex}@bench.invalid"
-    session = post(api, "/api/v1/auth/register", {"email": email, "password": "benchmark password", "time_zone": time_zone})
+    session = post(api, "/api/v1/auth/register", {"email": email, "password": "benchmark password", "timezone": time_zone})
     return session["user"]["id"], session["tokens"]["access_token"]
 
 

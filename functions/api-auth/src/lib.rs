@@ -1,5 +1,5 @@
 //! The auth endpoint group: registration, login, token refresh, sign-out, and the caller's own account (read,
-//! change, erase).
+//! change, erase, export).
 //!
 //! Sessions: each registration or login starts a refresh-token family, the *session*; every access token handed
 //! out names it (`sid`), and the bearer extractor refuses tokens of a revoked session at once. Sign-out
@@ -7,8 +7,10 @@
 //! Registration and login are throttled per client address ([`client`]) as well as per email (login).
 
 pub mod client;
+mod export;
 
 pub use client::AuthAttempt;
+pub use export::LINK_TTL_SECS;
 pub use glucolens_aws::config::AUTH_ATTEMPTS_PER_CLIENT_PER_MINUTE;
 
 use axum::body::{Body, Bytes};
@@ -17,9 +19,11 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::http::{header, HeaderMap};
 use axum::routing::{get, post};
-use axum::Router;
-use chrono::{DateTime, Utc};
+use axum::{Extension, Router};
+use chrono::{DateTime, NaiveDate, Utc};
+use glucolens_aws::storage::UploadBucket;
 use glucolens_credentials::passwords;
+use glucolens_domain::user::{DiabetesType, ProfileInput};
 use glucolens_domain::{Email, FieldError, GlucoseUnit, Password, TargetRange, UserTimeZone};
 use glucolens_store::rate_limit;
 use glucolens_store::refresh_tokens::{self, IssuedRefreshToken, Rotation};
@@ -30,6 +34,8 @@ use glucolens_web::{openapi, with_api_layers, ApiError, ApiJson, AuthUser, MAX_B
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use tokio::sync::OnceCell;
 use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
@@ -37,21 +43,33 @@ use uuid::Uuid;
 /// guesser cannot tell a right password from a wrong one by the answer.
 pub const LOGIN_ATTEMPTS_PER_MINUTE: i32 = 5;
 
-/// Every route this function serves (see `glucolens_web::routes::ROUTES`).
+/// Every route this function serves (see `glucolens_web::routes::ROUTES`); on Lambda, the bucket exports are
+/// uploaded to comes from the environment.
 pub fn router(state: AppState) -> Router {
+    build(state, Arc::new(OnceCell::new()))
+}
+
+/// The same routes with a given export bucket (tests use one bucket per test).
+pub fn router_with_bucket(state: AppState, bucket: UploadBucket) -> Router {
+    build(state, Arc::new(OnceCell::new_with(Some(bucket))))
+}
+
+fn build(state: AppState, bucket: export::Bucket) -> Router {
     let routes = Router::new()
         .route("/api/v1/auth/register", post(register))
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/me", get(me))
-        .route("/api/v1/users/me", axum::routing::patch(update_me).delete(delete_me));
+        .route("/api/v1/users/me", axum::routing::patch(update_me).delete(delete_me))
+        .route("/api/v1/users/me/export", get(export::export_me))
+        .layer(Extension(bucket));
     with_api_layers(routes, state)
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(register, login, refresh, logout, me, update_me, delete_me),
+    paths(register, login, refresh, logout, me, update_me, delete_me, export::export_me),
     components(schemas(Problem)),
     tags((name = "auth", description = "Accounts, sign-in and tokens"))
 )]
@@ -118,7 +136,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     AuthApi::openapi()
 }
 
-/// A new account. Missing settings default to UTC, the consensus target range 70–180 mg/dL and mg/dL.
+/// A new account. Missing settings default to UTC, the consensus target range 70–180 mg/dL and mg/dL; profile
+/// fields absent or `null` stay unset.
+///
+/// Aliases (the earlier names, still accepted): `time_zone` for `timezone`, `target_low` and `target_high` for
+/// `target_glucose_min` and `target_glucose_max`. Send a field under one name only (both is a malformed body).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
     /// Sign-in email, compared case-insensitively.
@@ -127,19 +149,24 @@ pub struct RegisterRequest {
     /// 10 to 128 characters.
     #[schema(example = "correct horse battery", min_length = 10, max_length = 128)]
     pub password: String,
-    /// IANA time zone name; local days (daily summaries) follow it.
+    /// IANA time zone name; local days (daily summaries) follow it. Alias: `time_zone`.
+    #[serde(alias = "time_zone")]
     #[schema(example = "Europe/Paris")]
-    pub time_zone: Option<String>,
-    /// Lower bound of the personal target range, in `target_unit`.
+    pub timezone: Option<String>,
+    /// Lower bound of the personal target range, in `target_unit`. Alias: `target_low`.
+    #[serde(alias = "target_low")]
     #[schema(example = 70.0)]
-    pub target_low: Option<f64>,
-    /// Upper bound of the personal target range, in `target_unit`.
+    pub target_glucose_min: Option<f64>,
+    /// Upper bound of the personal target range, in `target_unit`. Alias: `target_high`.
+    #[serde(alias = "target_high")]
     #[schema(example = 180.0)]
-    pub target_high: Option<f64>,
-    /// Unit of `target_low` and `target_high`; mg/dL when absent.
+    pub target_glucose_max: Option<f64>,
+    /// Unit of `target_glucose_min` and `target_glucose_max`; mg/dL when absent.
     pub target_unit: Option<GlucoseUnit>,
     /// Unit in which answers show glucose values; mg/dL when absent.
     pub display_unit: Option<GlucoseUnit>,
+    #[serde(flatten)]
+    pub profile: ProfileInput,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -163,29 +190,46 @@ pub struct LogoutRequest {
     pub refresh_token: Option<String>,
 }
 
-/// Settings to change; absent or null fields stay as they are. Giving only one target bound keeps the other.
+/// Settings and profile fields to change. Settings absent or `null` stay as they are; giving only one target bound
+/// keeps the other. Profile fields absent stay as they are and `null` clears them.
+///
+/// Aliases (the earlier names, still accepted): `time_zone` for `timezone`, `target_low` and `target_high` for
+/// `target_glucose_min` and `target_glucose_max`. Send a field under one name only (both is a malformed body).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateSettingsRequest {
+    /// IANA time zone name. Alias: `time_zone`.
+    #[serde(alias = "time_zone")]
     #[schema(example = "Asia/Kolkata")]
-    pub time_zone: Option<String>,
+    pub timezone: Option<String>,
+    /// Alias: `target_low`.
+    #[serde(alias = "target_low")]
     #[schema(example = 3.9)]
-    pub target_low: Option<f64>,
+    pub target_glucose_min: Option<f64>,
+    /// Alias: `target_high`.
+    #[serde(alias = "target_high")]
     #[schema(example = 10.0)]
-    pub target_high: Option<f64>,
-    /// Unit of `target_low` and `target_high`; mg/dL when absent.
+    pub target_glucose_max: Option<f64>,
+    /// Unit of `target_glucose_min` and `target_glucose_max`; mg/dL when absent.
     pub target_unit: Option<GlucoseUnit>,
     pub display_unit: Option<GlucoseUnit>,
+    #[serde(flatten)]
+    pub profile: ProfileInput,
 }
 
-/// The caller's account. Target bounds are in `display_unit`.
+/// The caller's account (the design's `users` fields). Target bounds are in `display_unit`; profile fields never
+/// set are `null`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: Uuid,
     pub email: String,
-    pub time_zone: String,
+    /// IANA time zone name.
+    pub timezone: String,
     pub display_unit: GlucoseUnit,
-    pub target_low: f64,
-    pub target_high: f64,
+    pub target_glucose_min: f64,
+    pub target_glucose_max: f64,
+    pub full_name: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub diabetes_type: Option<DiabetesType>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -194,12 +238,15 @@ impl From<User> for UserView {
     fn from(user: User) -> Self {
         let unit = user.display_unit();
         Self {
-            target_low: unit.display(user.target_low()),
-            target_high: unit.display(user.target_high()),
+            target_glucose_min: unit.display(user.target_low()),
+            target_glucose_max: unit.display(user.target_high()),
             display_unit: unit,
+            diabetes_type: user.diabetes_type(),
             id: user.id,
             email: user.email,
-            time_zone: user.time_zone,
+            timezone: user.time_zone,
+            full_name: user.full_name,
+            date_of_birth: user.date_of_birth,
             created_at: user.created_at,
             updated_at: user.updated_at,
         }
@@ -252,12 +299,9 @@ fn collect<T>(parsed: Result<T, FieldError>, errors: &mut Vec<FieldError>) -> Op
     parsed.map_err(|error| errors.push(error)).ok()
 }
 
-fn all_valid<T>(value: T, errors: Vec<FieldError>) -> Result<T, ApiError> {
-    if errors.is_empty() {
-        Ok(value)
-    } else {
-        Err(ApiError::Validation(errors))
-    }
+/// [`collect`] for a check that reports several fields.
+fn collect_all<T>(parsed: Result<T, Vec<FieldError>>, errors: &mut Vec<FieldError>) -> Option<T> {
+    parsed.map_err(|found| errors.extend(found)).ok()
 }
 
 const INVALID_CREDENTIALS: ApiError = ApiError::Unauthorized {
@@ -284,19 +328,24 @@ async fn register(
     let mut errors = Vec::new();
     let email = collect(Email::parse(&request.email), &mut errors);
     let password = collect(Password::parse(&request.password), &mut errors);
-    let time_zone = match request.time_zone.as_deref() {
+    let time_zone = match request.timezone.as_deref() {
         Some(raw) => collect(UserTimeZone::parse(raw), &mut errors),
         None => Some(UserTimeZone::default()),
     };
     let target = collect(
         TargetRange::parse(
-            request.target_low.unwrap_or(TargetRange::CONSENSUS.low().get()),
-            request.target_high.unwrap_or(TargetRange::CONSENSUS.high().get()),
+            request.target_glucose_min.unwrap_or(TargetRange::CONSENSUS.low().get()),
+            request
+                .target_glucose_max
+                .unwrap_or(TargetRange::CONSENSUS.high().get()),
             request.target_unit.unwrap_or_default(),
         ),
         &mut errors,
     );
-    let (Some(email), Some(password), Some(time_zone), Some(target)) = (email, password, time_zone, target) else {
+    let profile = collect_all(request.profile.validate(Utc::now()), &mut errors);
+    let (Some(email), Some(password), Some(time_zone), Some(target), Some(profile)) =
+        (email, password, time_zone, target, profile)
+    else {
         return Err(ApiError::Validation(errors));
     };
     let new_user = NewUser {
@@ -305,6 +354,7 @@ async fn register(
         time_zone,
         target,
         display_unit: request.display_unit.unwrap_or_default(),
+        profile: profile.into_profile(),
     };
     let user = users::create(&state.db, &new_user).await?.ok_or(ApiError::Conflict {
         code: "email_taken",
@@ -466,9 +516,10 @@ async fn me(State(state): State<AppState>, caller: AuthUser) -> Result<ApiJson<U
     Ok(ApiJson(user.into()))
 }
 
-/// Change the caller's settings
+/// Change the caller's settings and profile
 ///
-/// A new time zone or target range marks every day with data for re-aggregation.
+/// A new time zone or target range marks every day with data for re-aggregation. `null` clears a profile field
+/// (`full_name`, `date_of_birth`, `diabetes_type`).
 #[utoipa::path(
     patch, path = "/api/v1/users/me", tag = "auth", security(("bearer" = [])),
     request_body = UpdateSettingsRequest,
@@ -483,11 +534,11 @@ async fn update_me(
     ApiJson(request): ApiJson<UpdateSettingsRequest>,
 ) -> Result<ApiJson<UserView>, ApiError> {
     let mut errors = Vec::new();
-    let time_zone = match request.time_zone.as_deref() {
+    let time_zone = match request.timezone.as_deref() {
         Some(raw) => collect(UserTimeZone::parse(raw), &mut errors),
         None => None,
     };
-    let target = match (request.target_low, request.target_high) {
+    let target = match (request.target_glucose_min, request.target_glucose_max) {
         (None, None) => None,
         (low, high) => {
             // A missing bound keeps its stored value, expressed in the unit of the given one.
@@ -498,14 +549,16 @@ async fn update_me(
             collect(TargetRange::parse(low, high, unit), &mut errors)
         }
     };
-    let change = all_valid(
-        SettingsChange {
-            time_zone,
-            target,
-            display_unit: request.display_unit,
-        },
-        errors,
-    )?;
+    let profile = collect_all(request.profile.validate(Utc::now()), &mut errors);
+    let Some(profile) = profile.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let change = SettingsChange {
+        time_zone,
+        target,
+        display_unit: request.display_unit,
+        profile,
+    };
     let user = users::update_settings(&state.db, caller.id, &change)
         .await?
         .ok_or(ApiError::NotFound)?;

@@ -48,10 +48,11 @@ async fn register_from_an_api_gateway_event_then_login_and_read_me(db: sqlx::PgP
     assert_eq!(registered.status, StatusCode::CREATED, "{}", registered.body);
     let user = &registered.body["user"];
     assert_eq!(user["email"], "ana.example@example.com");
-    assert_eq!(user["time_zone"], "Europe/Paris");
+    // The event sends the earlier names (`time_zone`, `target_low`, `target_high`); answers use the design's.
+    assert_eq!(user["timezone"], "Europe/Paris");
     assert_eq!(user["display_unit"], "mmol/L");
     assert_eq!(
-        (user["target_low"].as_f64(), user["target_high"].as_f64()),
+        (user["target_glucose_min"].as_f64(), user["target_glucose_max"].as_f64()),
         (Some(3.9), Some(10.0))
     );
     assert_eq!(registered.body["tokens"]["token_type"], "Bearer");
@@ -91,7 +92,7 @@ async fn registration_lists_every_invalid_field_with_its_code(db: sqlx::PgPool) 
         &state,
         Method::POST,
         "/api/v1/auth/register",
-        Some(json!({ "email": "not-an-email", "password": "short", "time_zone": "Mars/Olympus" })),
+        Some(json!({ "email": "not-an-email", "password": "short", "timezone": "Mars/Olympus" })),
         None,
     )
     .await;
@@ -109,7 +110,7 @@ async fn registration_lists_every_invalid_field_with_its_code(db: sqlx::PgPool) 
         [
             ("email", "invalid_email"),
             ("password", "invalid_password"),
-            ("time_zone", "invalid_time_zone")
+            ("timezone", "invalid_time_zone")
         ]
     );
 
@@ -117,7 +118,7 @@ async fn registration_lists_every_invalid_field_with_its_code(db: sqlx::PgPool) 
         &state,
         Method::POST,
         "/api/v1/auth/register",
-        Some(json!({ "email": unique_email(), "password": PASSWORD, "target_low": 190, "target_high": 150 })),
+        Some(json!({ "email": unique_email(), "password": PASSWORD, "target_glucose_min": 190, "target_glucose_max": 150 })),
         None,
     )
     .await;
@@ -330,7 +331,7 @@ async fn settings_change_validates_and_marks_days_for_reaggregation(db: sqlx::Pg
         &state,
         Method::PATCH,
         "/api/v1/users/me",
-        Some(json!({ "time_zone": "Nowhere/Special", "target_low": 30 })),
+        Some(json!({ "timezone": "Nowhere/Special", "target_glucose_min": 30 })),
         Some(access),
     )
     .await;
@@ -341,23 +342,23 @@ async fn settings_change_validates_and_marks_days_for_reaggregation(db: sqlx::Pg
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["time_zone", "target_low"]);
+    assert_eq!(fields, ["timezone", "target_glucose_min"]);
 
     let changed = send(
         &state,
         Method::PATCH,
         "/api/v1/users/me",
-        Some(json!({ "time_zone": "Asia/Kolkata", "target_high": 8.0, "target_unit": "mmol/L", "display_unit": "mmol/L" })),
+        Some(json!({ "timezone": "Asia/Kolkata", "target_glucose_max": 8.0, "target_unit": "mmol/L", "display_unit": "mmol/L" })),
         Some(access),
     )
     .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
-    assert_eq!(changed.body["time_zone"], "Asia/Kolkata");
+    assert_eq!(changed.body["timezone"], "Asia/Kolkata");
     assert_eq!(changed.body["display_unit"], "mmol/L");
     assert_eq!(
         (
-            changed.body["target_low"].as_f64(),
-            changed.body["target_high"].as_f64()
+            changed.body["target_glucose_min"].as_f64(),
+            changed.body["target_glucose_max"].as_f64()
         ),
         (Some(3.89), Some(8.0)),
         "the low bound is kept"
@@ -372,7 +373,7 @@ async fn settings_change_validates_and_marks_days_for_reaggregation(db: sqlx::Pg
 
     let unchanged = send(&state, Method::PATCH, "/api/v1/users/me", Some(json!({})), Some(access)).await;
     assert_eq!(unchanged.status, StatusCode::OK);
-    assert_eq!(unchanged.body["target_high"].as_f64(), Some(8.0));
+    assert_eq!(unchanged.body["target_glucose_max"].as_f64(), Some(8.0));
 }
 
 /// Inserts one row for `user` into every table that holds user data.

@@ -43,6 +43,7 @@ use glucolens_app::record_writer::RecordWriter;
 use glucolens_domain::records::{
     ActivityRecord, GlucoseRecord, Intensity, MealRecord, MealType, SleepQuality, SleepRecord,
 };
+use glucolens_domain::user::Profile;
 use glucolens_domain::{Email, GlucoseUnit, MgDl, TargetRange, UserTimeZone};
 use glucolens_store::users::{self, NewUser};
 use glucolens_store::InsertCounts;
@@ -386,6 +387,7 @@ pub async fn write_user(db: &PgPool, user: &SampleUser, password_hash: &str) -> 
         time_zone: user.time_zone,
         target: TargetRange::CONSENSUS,
         display_unit: GlucoseUnit::MgDl,
+        profile: Profile::default(),
     };
     let user_id = users::create(&mut *tx, &new_user).await?.map(|created| created.id);
     let Some(user_id) = user_id else {

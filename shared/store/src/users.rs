@@ -1,14 +1,16 @@
-//! Accounts: creation, look-up, settings and erasure. Erasing a user erases every row of theirs through the
-//! schema's `ON DELETE CASCADE`.
+//! Accounts: creation, look-up, settings and profile, and erasure. Erasing a user erases every row of theirs
+//! through the schema's `ON DELETE CASCADE`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use glucolens_domain::user::{DateOfBirth, DiabetesType, FullName, Profile, ProfileChange};
 use glucolens_domain::{Email, FieldError, GlucoseUnit, MgDl, TargetRange, UserTimeZone};
 
 /// An account as the API shows it (never the password hash). The columns `timezone`, `target_glucose_min` and
-/// `target_glucose_max` are read into `time_zone`, `target_low_mg_dl` and `target_high_mg_dl`.
+/// `target_glucose_max` are read into `time_zone`, `target_low_mg_dl` and `target_high_mg_dl`. `full_name` and
+/// `date_of_birth` are personal data: never log them.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
     pub id: Uuid,
@@ -17,6 +19,9 @@ pub struct User {
     pub target_low_mg_dl: f64,
     pub target_high_mg_dl: f64,
     pub display_unit: String,
+    pub full_name: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub diabetes_type: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -25,6 +30,13 @@ impl User {
     /// The stored unit; the column's CHECK constraint allows only the two spellings `GlucoseUnit` knows.
     pub fn display_unit(&self) -> GlucoseUnit {
         GlucoseUnit::parse("display_unit", &self.display_unit).unwrap_or_default()
+    }
+
+    /// The stored type; the column's CHECK constraint allows only the spellings `DiabetesType` knows.
+    pub fn diabetes_type(&self) -> Option<DiabetesType> {
+        self.diabetes_type
+            .as_deref()
+            .and_then(|raw| DiabetesType::parse(raw).ok())
     }
 
     pub fn target_low(&self) -> MgDl {
@@ -37,7 +49,8 @@ impl User {
 }
 
 const USER_COLUMNS: &str = "id, email, timezone AS time_zone, target_glucose_min::float8 AS target_low_mg_dl, \
-     target_glucose_max::float8 AS target_high_mg_dl, display_unit, created_at, updated_at";
+     target_glucose_max::float8 AS target_high_mg_dl, display_unit, full_name, date_of_birth, diabetes_type, \
+     created_at, updated_at";
 
 /// Everything a new account starts with.
 #[derive(Debug)]
@@ -47,13 +60,15 @@ pub struct NewUser {
     pub time_zone: UserTimeZone,
     pub target: TargetRange,
     pub display_unit: GlucoseUnit,
+    pub profile: Profile,
 }
 
 /// Creates the account; `None` when the email is already registered.
 pub async fn create(db: impl sqlx::PgExecutor<'_>, new: &NewUser) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "INSERT INTO users (id, email, password_hash, timezone, target_glucose_min, target_glucose_max, display_unit)
-         VALUES ($1, $2, $3, $4, $5::float8, $6::float8, $7)
+        "INSERT INTO users (id, email, password_hash, timezone, target_glucose_min, target_glucose_max, display_unit,
+                            full_name, date_of_birth, diabetes_type)
+         VALUES ($1, $2, $3, $4, $5::float8, $6::float8, $7, $8, $9, $10)
          ON CONFLICT (email) DO NOTHING
          RETURNING {USER_COLUMNS}"
     ))
@@ -64,6 +79,9 @@ pub async fn create(db: impl sqlx::PgExecutor<'_>, new: &NewUser) -> Result<Opti
     .bind(new.target.low().get())
     .bind(new.target.high().get())
     .bind(new.display_unit.as_str())
+    .bind(new.profile.full_name.as_ref().map(FullName::as_str))
+    .bind(new.profile.date_of_birth.map(DateOfBirth::get))
+    .bind(new.profile.diabetes_type.map(DiabetesType::as_str))
     .fetch_optional(db)
     .await
 }
@@ -127,17 +145,19 @@ pub async fn get(db: &PgPool, user_id: Uuid) -> Result<Option<User>, sqlx::Error
         .await
 }
 
-/// Settings to change; `None` leaves a setting as it is.
+/// Settings to change; `None` leaves a setting as it is (the profile's fields: see [`ProfileChange`]).
 #[derive(Debug, Default)]
 pub struct SettingsChange {
     pub time_zone: Option<UserTimeZone>,
     pub target: Option<TargetRange>,
     pub display_unit: Option<GlucoseUnit>,
+    pub profile: ProfileChange,
 }
 
 /// Applies `change` to the account. A new time zone moves local-day boundaries and a new target range changes
 /// time-in-target, so either marks every local day with data for re-aggregation, in the same transaction.
 pub async fn update_settings(db: &PgPool, user_id: Uuid, change: &SettingsChange) -> Result<Option<User>, sqlx::Error> {
+    let profile = &change.profile;
     let mut tx = db.begin().await?;
     let updated: Option<User> = sqlx::query_as(&format!(
         "UPDATE users SET
@@ -145,6 +165,9 @@ pub async fn update_settings(db: &PgPool, user_id: Uuid, change: &SettingsChange
              target_glucose_min = COALESCE($3::float8, target_glucose_min),
              target_glucose_max = COALESCE($4::float8, target_glucose_max),
              display_unit = COALESCE($5, display_unit),
+             full_name = CASE WHEN $6 THEN $7::text ELSE full_name END,
+             date_of_birth = CASE WHEN $8 THEN $9::date ELSE date_of_birth END,
+             diabetes_type = CASE WHEN $10 THEN $11::text ELSE diabetes_type END,
              updated_at = now()
          WHERE id = $1
          RETURNING {USER_COLUMNS}"
@@ -154,6 +177,18 @@ pub async fn update_settings(db: &PgPool, user_id: Uuid, change: &SettingsChange
     .bind(change.target.map(|t| t.low().get()))
     .bind(change.target.map(|t| t.high().get()))
     .bind(change.display_unit.map(GlucoseUnit::as_str))
+    // Profile fields can be cleared: whether each is given, then its new value (null clears).
+    .bind(profile.full_name.is_some())
+    .bind(
+        profile
+            .full_name
+            .as_ref()
+            .and_then(|name| name.as_ref().map(FullName::as_str)),
+    )
+    .bind(profile.date_of_birth.is_some())
+    .bind(profile.date_of_birth.flatten().map(DateOfBirth::get))
+    .bind(profile.diabetes_type.is_some())
+    .bind(profile.diabetes_type.flatten().map(DiabetesType::as_str))
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(user) = &updated {
