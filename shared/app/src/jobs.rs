@@ -15,7 +15,10 @@
 //!   any, fails with a public reason: the same data would fail the same way, and new data brings a new message.
 //!
 //! Processing is idempotent: aggregation upserts by (user, local day) and skips unchanged rows, the analyses replace
-//! a user's results, and a task that already finished is not run again.
+//! a user's results, and a task that already finished is not run again. So a duplicate delivery, or the page a
+//! resumed fan-out sends again ([`fan_out_run`]), costs work but changes no result.
+
+use std::time::Instant;
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -24,6 +27,7 @@ use crate::aggregation::{self, AggregationError, Mode};
 use crate::insights::{self, InsightsError};
 use crate::queue::{JobMessage, JobQueue, QueueError, MAX_RECEIVES};
 use glucolens_domain::task::TaskKind;
+use glucolens_store::fan_out_runs;
 use glucolens_store::tasks::{self, Task};
 use glucolens_store::users_listing::{self, Audience};
 
@@ -102,16 +106,56 @@ pub async fn enqueue_task(db: &PgPool, queue: &impl JobQueue, user_id: Uuid, kin
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FanOutReport {
+    /// Users messaged by this call.
     pub users: usize,
     pub messages_sent: usize,
+    /// Users an earlier attempt of the same run had messaged; this call went on after them.
+    pub earlier_users: u64,
+    /// Every user was messaged (by this call or earlier attempts). `false`: it stopped at the run's `stop_at`, and
+    /// the next call for the same run resumes.
+    pub finished: bool,
 }
 
-/// Users per listing page (and so the most message bodies held in memory at once).
-const FAN_OUT_PAGE: i64 = 500;
+/// One scheduled occurrence of a job, for [`fan_out_run`].
+#[derive(Debug, Clone, Copy)]
+pub struct Run<'a> {
+    /// Names the occurrence: calls with the same key continue one run, a new key starts at the first user.
+    pub key: &'a str,
+    /// No page starts at or after this instant (the caller's deadline minus what it needs to finish cleanly).
+    pub stop_at: Option<Instant>,
+}
 
-/// A scheduled job's fan-out: one `kind` message per user, sent in batches of ten; users are not processed here.
-/// The aggregation job only visits users with dirty days, and also prunes expired rate-limit windows.
+/// Users per listing page. A page's messages are sent together (the queue overlaps its batches) and then recorded
+/// as the run's progress, so an interrupted run resends at most one page, and at most this many message bodies are
+/// held in memory.
+const FAN_OUT_PAGE: i64 = 1000;
+
+/// A one-off fan-out (the CLI's `job`): one `kind` message per user, from the first user to the last, recorded
+/// nowhere. Users are not processed here.
 pub async fn fan_out(db: &PgPool, queue: &impl JobQueue, kind: TaskKind) -> Result<FanOutReport, JobError> {
+    send_pages(db, queue, kind, None).await
+}
+
+/// A scheduled run's fan-out: like [`fan_out`], but resumable. It continues after the last user an earlier call
+/// with the same `run.key` confirmed (a run already finished sends nothing), records its progress after each page,
+/// and stops between pages once `run.stop_at` has passed, reporting `finished: false`.
+pub async fn fan_out_run(
+    db: &PgPool,
+    queue: &impl JobQueue,
+    kind: TaskKind,
+    run: Run<'_>,
+) -> Result<FanOutReport, JobError> {
+    send_pages(db, queue, kind, Some(run)).await
+}
+
+/// Both fan-outs, with or without a run to resume and record. The aggregation job only visits users with dirty days,
+/// and also prunes expired rate-limit windows.
+async fn send_pages(
+    db: &PgPool,
+    queue: &impl JobQueue,
+    kind: TaskKind,
+    run: Option<Run<'_>>,
+) -> Result<FanOutReport, JobError> {
     let audience = match kind {
         TaskKind::AggregateDaily => {
             let pruned = glucolens_store::rate_limit::prune(db).await?;
@@ -123,9 +167,39 @@ pub async fn fan_out(db: &PgPool, queue: &impl JobQueue, kind: TaskKind) -> Resu
     };
     let mut report = FanOutReport::default();
     let mut after = None;
+    if let Some(run) = run {
+        let progress = fan_out_runs::start(db, kind, run.key).await?;
+        report.earlier_users = u64::try_from(progress.users_sent).unwrap_or_default();
+        if progress.finished {
+            tracing::info!(
+                kind = kind.as_str(),
+                run = run.key,
+                "this run already finished; nothing to send"
+            );
+            report.finished = true;
+            return Ok(report);
+        }
+        if progress.attempts > 1 {
+            let after = progress.last_user_id;
+            tracing::info!(
+                kind = kind.as_str(),
+                run = run.key,
+                attempt = progress.attempts,
+                ?after,
+                "resuming"
+            );
+        }
+        after = progress.last_user_id;
+    }
     loop {
         let page = users_listing::page(db, audience, after, FAN_OUT_PAGE).await?;
-        let Some(&last) = page.last() else { break };
+        let Some(&last) = page.last() else {
+            report.finished = true;
+            break;
+        };
+        if run.and_then(|r| r.stop_at).is_some_and(|at| Instant::now() >= at) {
+            break;
+        }
         let messages: Vec<JobMessage> = page
             .iter()
             .map(|&user_id| JobMessage {
@@ -137,9 +211,22 @@ pub async fn fan_out(db: &PgPool, queue: &impl JobQueue, kind: TaskKind) -> Resu
             .collect();
         report.messages_sent += queue.send_jobs(&messages).await?;
         report.users += page.len();
+        if let Some(run) = run {
+            fan_out_runs::advance(db, kind, run.key, last, page.len() as i64).await?;
+        }
         after = Some(last);
     }
-    tracing::info!(kind = kind.as_str(), users = report.users, "fan-out done");
+    if let (Some(run), true) = (run, report.finished) {
+        fan_out_runs::finish(db, kind, run.key).await?;
+    }
+    tracing::info!(
+        kind = kind.as_str(),
+        run = run.map(|r| r.key),
+        users = report.users,
+        earlier_users = report.earlier_users,
+        finished = report.finished,
+        "fan-out done"
+    );
     Ok(report)
 }
 

@@ -34,7 +34,9 @@ pub enum QueueError {
     PartialSend { failed: usize, total: usize },
 }
 
-/// Where the pipeline puts work: all of `messages` are accepted, or the send fails.
+/// Where the pipeline puts work: all of `messages` are accepted, or the send fails. A failed send may still have
+/// delivered some of them (batches go out concurrently); whoever sends them again relies on processing being
+/// idempotent (`crate::jobs`).
 pub trait JobQueue: Sync {
     fn send_jobs(&self, messages: &[JobMessage]) -> impl Future<Output = Result<usize, QueueError>> + Send;
 }

@@ -2,9 +2,16 @@
 
 use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
+use futures_util::stream::{self, StreamExt};
 use glucolens_app::queue::JobMessage;
 use glucolens_app::queue::{JobQueue, QueueError, MAX_RECEIVES};
 use serde::Serialize;
+
+/// `SendMessageBatch` calls one send keeps in flight. Each call waits on a network round trip (tens of ms on SQS),
+/// so one call at a time caps a fan-out at ~10 messages per round trip: 100,000 users neared the jobs' 300 s
+/// timeout. A standard queue takes far more than 32 concurrent calls; 32 keeps one instance's connections and
+/// memory small, and a fan-out page (1,000 users, 100 calls) still fills about three rounds.
+pub const SEND_CONCURRENCY: usize = 32;
 
 #[derive(Clone, Debug)]
 pub struct AnalysisQueue {
@@ -12,6 +19,7 @@ pub struct AnalysisQueue {
     url: String,
     /// Against a local emulator: the queue's name, to recreate it (and its DLQ) when the emulator restarted empty.
     recreate_as: Option<String>,
+    send_concurrency: usize,
 }
 
 fn sqs_error(queue: &str, error: impl std::error::Error + 'static) -> QueueError {
@@ -30,6 +38,7 @@ impl AnalysisQueue {
                 client,
                 url: name_or_url.into(),
                 recreate_as: None,
+                send_concurrency: SEND_CONCURRENCY,
             });
         }
         let found = client.get_queue_url().queue_name(name_or_url).send().await;
@@ -42,7 +51,17 @@ impl AnalysisQueue {
             client,
             url,
             recreate_as: create_missing.then(|| name_or_url.to_owned()),
+            send_concurrency: SEND_CONCURRENCY,
         })
+    }
+
+    /// The same queue with at most `calls` (at least one) `SendMessageBatch` calls in flight per send; the fan-out
+    /// bench measures one at a time, the former sequential sending, against [`SEND_CONCURRENCY`].
+    pub fn with_send_concurrency(self, calls: usize) -> Self {
+        Self {
+            send_concurrency: calls.max(1),
+            ..self
+        }
     }
 
     /// Local emulator only: creates the queue and its DLQ again if they are gone (the emulator restarted empty).
@@ -69,9 +88,11 @@ impl AnalysisQueue {
         &self.client
     }
 
-    /// Sends messages as JSON in batches of ten (SQS's maximum); fails if any message was not accepted. Against a
-    /// local emulator that lost the queue, the queue is recreated and the send tried once more.
-    pub async fn send_all<T: Serialize>(&self, messages: &[T]) -> Result<usize, QueueError> {
+    /// Sends messages as JSON in batches of ten (SQS's maximum), up to the queue's concurrency at once; fails if any
+    /// message was not accepted (the other batches are still sent, so the count is complete), or at the first call
+    /// that fails outright (those still in flight are dropped). Against a local emulator that lost the queue, the
+    /// queue is recreated and the whole send tried once more.
+    pub async fn send_all<T: Serialize + Sync>(&self, messages: &[T]) -> Result<usize, QueueError> {
         match self.send_batches(messages).await {
             Err(QueueError::Unreachable { .. }) if self.ensure_exists().await.unwrap_or(false) => {
                 self.send_batches(messages).await
@@ -80,29 +101,14 @@ impl AnalysisQueue {
         }
     }
 
-    async fn send_batches<T: Serialize>(&self, messages: &[T]) -> Result<usize, QueueError> {
+    async fn send_batches<T: Serialize + Sync>(&self, messages: &[T]) -> Result<usize, QueueError> {
+        // A function rather than a closure: a stream holding a closure over borrowed chunks is not `Send` for every
+        // lifetime, which `JobQueue` needs (a rustc limitation); the calls are still created lazily, as slots free.
+        let calls = std::iter::repeat(self).zip(messages.chunks(10)).map(Self::send_batch);
+        let mut calls = stream::iter(calls).buffer_unordered(self.send_concurrency);
         let mut failed = 0;
-        for chunk in messages.chunks(10) {
-            let entries = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, message)| {
-                    SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(serde_json::to_string(message).expect("queue messages serialise"))
-                        .build()
-                        .expect("id and body are set")
-                })
-                .collect::<Vec<_>>();
-            let output = self
-                .client
-                .send_message_batch()
-                .queue_url(&self.url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| sqs_error(&self.url, e))?;
-            failed += output.failed.len();
+        while let Some(batch_failed) = calls.next().await {
+            failed += batch_failed?;
         }
         if failed > 0 {
             return Err(QueueError::PartialSend {
@@ -111,6 +117,31 @@ impl AnalysisQueue {
             });
         }
         Ok(messages.len())
+    }
+
+    /// One `SendMessageBatch` call; returns how many of its entries SQS did not accept. Takes a pair, to map an
+    /// iterator of them.
+    async fn send_batch<T: Serialize>((queue, chunk): (&Self, &[T])) -> Result<usize, QueueError> {
+        let entries = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, message)| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(serde_json::to_string(message).expect("queue messages serialise"))
+                    .build()
+                    .expect("id and body are set")
+            })
+            .collect::<Vec<_>>();
+        let output = queue
+            .client
+            .send_message_batch()
+            .queue_url(&queue.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| sqs_error(&queue.url, e))?;
+        Ok(output.failed.len())
     }
 }
 
