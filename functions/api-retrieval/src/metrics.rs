@@ -2,9 +2,17 @@
 //! are counted as `glucolens_domain::local_day` defines them (the daily aggregates' definition): readings once per
 //! 5-minute slot, nights to the evening they began. Percentages are of readings; GMI uses the mg/dL mean
 //! (Bergenstal 2018); CV = 100·SD/mean. Every statistic comes from `glucolens_analytics`.
+//!
+//! A period's figures combine its days' daily aggregates (stored rows or computed live, the same values), exactly:
+//! the reading count is the sum of the days'; the mean is their count-weighted mean and the SD their pooled sample
+//! SD (Chan et al., from each day's count, mean and SD); minimum and maximum are the days' extremes; range counts are
+//! the days' range percentages times their reading counts, which give back the integer counts exactly
+//! (`DailyAggregate::range_counts`); lifestyle totals add up the days' columns. No figure here needs a day's
+//! readings themselves (no quantile or median is shown), so none are stored for it.
 
-use glucolens_analytics::metrics::stats::{gmi_from_mean, range_counts, summary_stats};
-use glucolens_app::aggregation::ComputedDay;
+use glucolens_analytics::metrics::pooled::{pooled, Group};
+use glucolens_analytics::metrics::stats::gmi_from_mean;
+use glucolens_domain::aggregate::DailyAggregate;
 use glucolens_domain::GlucoseUnit;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -28,24 +36,37 @@ pub struct GlucoseStats {
 }
 
 impl GlucoseStats {
-    /// The statistics of the days' deduplicated readings.
-    pub fn of<'a>(days: impl IntoIterator<Item = &'a ComputedDay>) -> Self {
-        let values: Vec<f64> = days
-            .into_iter()
-            .flat_map(|day| day.readings.iter().map(|&(_, v)| v))
+    /// The statistics of the days' readings, combined exactly from each day's own (see the module documentation):
+    /// equal, up to floating-point rounding, to those computed over the readings themselves.
+    pub fn of<'a>(days: impl IntoIterator<Item = &'a DailyAggregate>) -> Self {
+        let days: Vec<&DailyAggregate> = days.into_iter().filter(|day| day.reading_count > 0).collect();
+        let groups: Vec<Group> = days
+            .iter()
+            .filter_map(|day| {
+                Some(Group {
+                    n: usize::try_from(day.reading_count).ok()?,
+                    mean: day.mean_glucose?,
+                    sd: day.sd_glucose,
+                })
+            })
             .collect();
-        if values.is_empty() {
+        let period = pooled(&groups);
+        if period.n == 0 {
             return Self::default();
         }
-        let stats = summary_stats(&values);
-        let [below_54, from_54_to_69, from_70_to_180, from_181_to_250, above_250] =
-            range_counts(&values).map(|c| c as i64);
+        let mut counts = [0i64; 5];
+        for day in &days {
+            for (total, count) in counts.iter_mut().zip(day.range_counts()) {
+                *total += count;
+            }
+        }
+        let [below_54, from_54_to_69, from_70_to_180, from_181_to_250, above_250] = counts;
         Self {
-            readings: values.len() as i64,
-            mean_mg_dl: Some(stats.mean),
-            sd_mg_dl: stats.sd.is_finite().then_some(stats.sd),
-            min_mg_dl: values.iter().copied().reduce(f64::min),
-            max_mg_dl: values.iter().copied().reduce(f64::max),
+            readings: period.n as i64,
+            mean_mg_dl: period.mean,
+            sd_mg_dl: period.sd,
+            min_mg_dl: days.iter().filter_map(|day| day.min_glucose).reduce(f64::min),
+            max_mg_dl: days.iter().filter_map(|day| day.max_glucose).reduce(f64::max),
             below_54,
             from_54_to_69,
             from_70_to_180,
@@ -74,21 +95,20 @@ pub struct LifestyleTotals {
 
 impl LifestyleTotals {
     /// The totals of the days, from the figures their daily aggregates hold.
-    pub fn of<'a>(days: impl IntoIterator<Item = &'a ComputedDay>) -> Self {
+    pub fn of<'a>(days: impl IntoIterator<Item = &'a DailyAggregate>) -> Self {
         let mut totals = Self::default();
         for day in days {
-            let aggregate = &day.aggregate;
-            if let Some(minutes) = aggregate.sleep_minutes {
+            if let Some(minutes) = day.sleep_minutes {
                 totals.sleep_minutes += minutes;
                 totals.sleep_days += 1;
             }
-            totals.exercise_minutes += aggregate.exercise_minutes.unwrap_or(0.0).round() as i64;
-            totals.activity_count += day.activity_count as i64;
-            if let Some(carbs) = aggregate.carbs_g {
+            totals.exercise_minutes += day.exercise_minutes.unwrap_or(0.0).round() as i64;
+            totals.activity_count += i64::from(day.activity_count.unwrap_or(0));
+            if let Some(carbs) = day.carbs_g {
                 totals.carbs_g += carbs;
                 totals.meal_days += 1;
             }
-            totals.meal_count += i64::from(aggregate.meal_count.unwrap_or(0));
+            totals.meal_count += i64::from(day.meal_count.unwrap_or(0));
         }
         totals
     }
@@ -362,6 +382,103 @@ mod tests {
         );
         let same = PeriodChange::between((&full, &no_lifestyle), (&full, &no_lifestyle), GlucoseUnit::MgDl);
         assert_eq!((same.mean, same.gmi_percent), (Some(0.0), Some(0.0)));
+    }
+
+    /// A day's aggregate as the aggregation computes it from `values` (5 minutes apart).
+    fn day(values: &[f64]) -> DailyAggregate {
+        let start = chrono::DateTime::from_timestamp(1_750_000_000, 0).unwrap();
+        let readings: Vec<_> = (0..)
+            .zip(values)
+            .map(|(i, &v)| (start + chrono::Duration::minutes(5 * i), v))
+            .collect();
+        let summary = glucolens_app::aggregation::summarize_glucose(&readings, (70.0, 180.0));
+        DailyAggregate {
+            reading_count: values.len() as i32,
+            mean_glucose: summary.mean,
+            sd_glucose: summary.sd,
+            min_glucose: summary.min,
+            max_glucose: summary.max,
+            pct_below_54: summary.pct_below_54,
+            pct_54_69: summary.pct_54_69,
+            pct_70_180: summary.pct_70_180,
+            pct_181_250: summary.pct_181_250,
+            pct_above_250: summary.pct_above_250,
+            ..DailyAggregate::default()
+        }
+    }
+
+    #[test]
+    fn period_statistics_from_day_rows_equal_those_of_the_readings() {
+        use glucolens_analytics::metrics::stats::{range_counts, summary_stats};
+        // Days of different lengths (a DST day, a partial one, a single reading, none), crossing every range.
+        let trace: Vec<f64> = (0..1200)
+            .map(|i| (150.0 + 120.0 * (i as f64 / 37.0).sin() + 9.0 * (i as f64 / 3.1).cos()).clamp(40.0, 400.0))
+            .map(|v| (v * 10.0).round() / 10.0)
+            .collect();
+        let cuts = [0, 288, 564, 565, 565, 865, 1200];
+        let days: Vec<DailyAggregate> = cuts.windows(2).map(|w| day(&trace[w[0]..w[1]])).collect();
+        let got = GlucoseStats::of(&days);
+        let all = summary_stats(&trace);
+        let relative = |a: Option<f64>, b: f64| ((a.unwrap() - b) / b).abs();
+        assert_eq!(got.readings, trace.len() as i64);
+        assert!(relative(got.mean_mg_dl, all.mean) < 1e-12);
+        assert!(relative(got.sd_mg_dl, all.sd) < 1e-12);
+        assert_eq!(got.min_mg_dl, trace.iter().copied().reduce(f64::min));
+        assert_eq!(got.max_mg_dl, trace.iter().copied().reduce(f64::max));
+        let counts = range_counts(&trace).map(|c| c as i64);
+        assert_eq!(
+            [
+                got.below_54,
+                got.from_54_to_69,
+                got.from_70_to_180,
+                got.from_181_to_250,
+                got.above_250
+            ],
+            counts
+        );
+        assert!(counts.iter().all(|&c| c > 0), "the trace crosses every range");
+        assert_eq!(
+            GlucoseStats::of(&[day(&[]), DailyAggregate::default()]),
+            GlucoseStats::default()
+        );
+        let single = GlucoseStats::of(&[day(&[120.0])]);
+        assert_eq!(
+            (single.readings, single.mean_mg_dl, single.sd_mg_dl),
+            (1, Some(120.0), None)
+        );
+    }
+
+    #[test]
+    fn lifestyle_totals_add_up_the_days() {
+        let days = [
+            DailyAggregate {
+                sleep_minutes: Some(400.5),
+                exercise_minutes: Some(30.4),
+                activity_count: Some(2),
+                carbs_g: Some(120.0),
+                meal_count: Some(3),
+                ..DailyAggregate::default()
+            },
+            DailyAggregate {
+                exercise_minutes: Some(44.6),
+                activity_count: Some(1),
+                ..DailyAggregate::default()
+            },
+            DailyAggregate::default(),
+        ];
+        let totals = LifestyleTotals::of(&days);
+        assert_eq!(
+            totals,
+            LifestyleTotals {
+                sleep_minutes: 400.5,
+                sleep_days: 1,
+                exercise_minutes: 75,
+                activity_count: 3,
+                carbs_g: 120.0,
+                meal_count: 3,
+                meal_days: 1,
+            }
+        );
     }
 
     #[test]

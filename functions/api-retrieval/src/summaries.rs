@@ -1,17 +1,19 @@
 //! `GET /api/v1/glucose/daily-summary` and `GET /api/v1/dashboard/summary`: consensus metrics and lifestyle
-//! figures over the caller's local days, each day computed exactly as the daily aggregation computes it
-//! (`glucolens_app::aggregation::compute_days`), so what a person sees is the day the analysis uses.
+//! figures over the caller's local days. Each day is the daily aggregation's row — stored while current, computed
+//! live for today and days not aggregated since their data changed (`glucolens_app::aggregation::read_days`) — so
+//! what a person sees is the day the analysis uses; a period's figures combine its days ([`crate::metrics`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use axum::extract::State;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use glucolens_app::aggregation::{self, AggregationError, ComputedDay};
+use glucolens_app::aggregation::{self, AggregationError};
+use glucolens_domain::aggregate::DailyAggregate;
 use glucolens_domain::local_day::{expected_slots, today, LocalDays};
 use glucolens_domain::{FieldError, GlucoseUnit};
-use glucolens_store::users::StoredSettings;
+use glucolens_web::auth::Caller;
 use glucolens_web::AppState;
-use glucolens_web::{ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
+use glucolens_web::{audit, ApiError, ApiJson, ApiQuery, RequestId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -46,7 +48,7 @@ pub struct DailySummary {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
-    /// Period length in local days: 7 (default) or 30.
+    /// Period length in local days: 7 (default), 30 or 90.
     #[param(value_type = Option<u32>)]
     days: Option<String>,
 }
@@ -78,7 +80,7 @@ pub struct DashboardPeriod {
 const EARLIEST_YEAR: i32 = 2000;
 
 /// Period lengths the dashboard offers.
-const DASHBOARD_DAYS: [u64; 2] = [7, 30];
+const DASHBOARD_DAYS: [u64; 3] = [7, 30, 90];
 
 fn parse_date(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, FieldError> {
     let raw = raw.ok_or_else(|| FieldError::new("date", "required", "`date` is required (YYYY-MM-DD)"))?;
@@ -109,19 +111,19 @@ fn parse_days(raw: Option<&str>) -> Result<u64, FieldError> {
         .parse::<u64>()
         .ok()
         .filter(|days| DASHBOARD_DAYS.contains(days))
-        .ok_or_else(|| FieldError::new("days", "invalid_days", "`days` must be 7 or 30"))
+        .ok_or_else(|| FieldError::new("days", "invalid_days", "`days` must be 7, 30 or 90"))
 }
 
-/// The local days of `periods`, computed live from the raw rows.
-async fn computed_days(
+/// The caller's local days `first..=last` (stored rows where current, the rest live), read by the statement that
+/// records the read of `resource`.
+async fn local_days(
     state: &AppState,
-    user: AuthUser,
-    stored: &StoredSettings,
-    periods: &[LocalDays],
-) -> Result<BTreeMap<NaiveDate, ComputedDay>, ApiError> {
-    let dates: BTreeSet<NaiveDate> = periods.iter().flat_map(|period| period.dates()).collect();
-    let mut conn = state.db.acquire().await?;
-    aggregation::compute_days(&mut conn, user.id, stored, &dates)
+    caller: &Caller,
+    (first, last): (NaiveDate, NaiveDate),
+    today: NaiveDate,
+    read: glucolens_store::audit::Read<'_>,
+) -> Result<BTreeMap<NaiveDate, DailyAggregate>, ApiError> {
+    aggregation::read_days(&state.db, caller.user.id, &caller.settings, (first, last), today, read)
         .await
         .map_err(|error| match error {
             AggregationError::Database(e) => e.into(),
@@ -133,7 +135,7 @@ async fn computed_days(
 
 /// Glucose metrics and lifestyle totals of `period`; coverage counts only its elapsed part.
 fn period_figures(
-    days: &BTreeMap<NaiveDate, ComputedDay>,
+    days: &BTreeMap<NaiveDate, DailyAggregate>,
     unit: GlucoseUnit,
     period: LocalDays,
     now: DateTime<Utc>,
@@ -156,20 +158,20 @@ fn period_figures(
     responses((status = 200, description = "The day's metrics", body = DailySummary), ProblemResponses)
 )]
 pub async fn daily_summary(
-    user: AuthUser,
+    caller: Caller,
     request_id: RequestId,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<DailySummaryQuery>,
 ) -> Result<ApiJson<DailySummary>, ApiError> {
-    let params = query;
-    let (stored, settings) = crate::settings(&state, user).await?;
+    let settings = crate::display_settings(&caller.settings)?;
     let tz = settings.time_zone.tz();
     let now = Utc::now();
-    let date = parse_date(params.date.as_deref(), today(tz, now)).map_err(ApiError::invalid)?;
+    let today = today(tz, now);
+    let date = parse_date(query.date.as_deref(), today).map_err(ApiError::invalid)?;
     let day = LocalDays::day(tz, date);
-    let days = computed_days(&state, user, &stored, &[day]).await?;
+    let read = audit::read_of(&request_id, "glucose_daily_summary");
+    let days = local_days(&state, &caller, (date, date), today, read).await?;
     let (glucose, lifestyle) = period_figures(&days, settings.unit, day, now);
-    crate::audit_read(&state, user, &request_id, "glucose_daily_summary").await?;
     Ok(ApiJson(DailySummary {
         date,
         time_zone: settings.time_zone.name().to_owned(),
@@ -182,7 +184,7 @@ pub async fn daily_summary(
     }))
 }
 
-/// Consensus metrics over the last 7 or 30 local days and their change against the period before.
+/// Consensus metrics over the last 7, 30 or 90 local days and their change against the period before.
 #[utoipa::path(
     get,
     path = "/api/v1/dashboard/summary",
@@ -192,20 +194,22 @@ pub async fn daily_summary(
     responses((status = 200, description = "The dashboard", body = DashboardSummary), ProblemResponses)
 )]
 pub async fn dashboard_summary(
-    user: AuthUser,
+    caller: Caller,
     request_id: RequestId,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<DashboardQuery>,
 ) -> Result<ApiJson<DashboardSummary>, ApiError> {
     let days = parse_days(query.days.as_deref()).map_err(ApiError::invalid)?;
-    let (stored, settings) = crate::settings(&state, user).await?;
+    let settings = crate::display_settings(&caller.settings)?;
     let tz = settings.time_zone.tz();
     let now = Utc::now();
-    let current = LocalDays::ending(tz, today(tz, now), days);
+    let today = today(tz, now);
+    let current = LocalDays::ending(tz, today, days);
     let previous = current.previous(tz);
-    let computed = computed_days(&state, user, &stored, &[previous, current]).await?;
-    let (glucose, lifestyle) = period_figures(&computed, settings.unit, current, now);
-    let (earlier_glucose, earlier_lifestyle) = period_figures(&computed, settings.unit, previous, now);
+    let read = audit::read_of(&request_id, "dashboard_summary");
+    let stored = local_days(&state, &caller, (previous.first, current.last), today, read).await?;
+    let (glucose, lifestyle) = period_figures(&stored, settings.unit, current, now);
+    let (earlier_glucose, earlier_lifestyle) = period_figures(&stored, settings.unit, previous, now);
     let (lifestyle, earlier_lifestyle) = (
         LifestyleAverages::new(&lifestyle, current.day_count()),
         LifestyleAverages::new(&earlier_lifestyle, previous.day_count()),
@@ -215,7 +219,6 @@ pub async fn dashboard_summary(
         (&earlier_glucose, &earlier_lifestyle),
         settings.unit,
     );
-    crate::audit_read(&state, user, &request_id, "dashboard_summary").await?;
     let period = |days: LocalDays, glucose, lifestyle| DashboardPeriod {
         first_date: days.first,
         last_date: days.last,
@@ -255,7 +258,8 @@ mod tests {
         assert_eq!(parse_date(None, today).unwrap_err().code, "required");
         assert_eq!(parse_days(None).unwrap(), 7);
         assert_eq!(parse_days(Some("30")).unwrap(), 30);
-        for bad in ["9", "0", "-7", "seven"] {
+        assert_eq!(parse_days(Some("90")).unwrap(), 90);
+        for bad in ["9", "0", "-7", "seven", "365"] {
             assert_eq!(parse_days(Some(bad)).unwrap_err().code, "invalid_days");
         }
     }

@@ -1,7 +1,9 @@
 //! Daily aggregation: one `daily_aggregates` row per user per *local* calendar day, computed from the raw tables.
 //!
 //! Days, duplicate readings, coverage, nights and overlapping sleep are counted as [`glucolens_domain::local_day`] defines
-//! them — the one definition the daily summary and the dashboard also use, through [`compute_days`].
+//! them — the one definition the daily summary and the dashboard also use, through [`read_days`]: the stored row of
+//! a day while it is current, the same row computed live ([`compute_days`]) for today and for days not aggregated
+//! since their data changed.
 //! - **sufficient_data** = coverage ≥ 70 % (the consensus minimum). Statistics are stored for every day with
 //!   readings; analyses use only sufficient days.
 //! - **Ranges** follow the consensus cut points with Tidepool's boundaries: < 54, 54–<70, 70–180 inclusive,
@@ -10,8 +12,9 @@
 //!   at the first reading at or above 70.
 //!
 //! Incremental runs recompute only the days in `dirty_days` (marked by ingestion, each with the day before it, whose
-//! night may have begun after midnight) and clear those marks in the same transaction; a full recompute covers every day with data. Both go through [`recompute_days`], so they produce the
-//! same rows. A processed day left with no data at all loses its row.
+//! night may have begun after midnight) and clear those marks in the same transaction; a full recompute covers every
+//! day with data. Both go through [`recompute_days`], so they produce the same rows. A processed day left with no
+//! data at all loses its row.
 //! - **Impossible rows never poison a run** (defence in depth; ingestion already refuses them): every query is
 //!   bounded to the accepted time range ([`glucolens_domain::rules`]: 2000-01-01 to now + 5 minutes), so a row stored
 //!   with another date (year 0001 or 10000, inserted by hand or before the range was enforced) is ignored, and
@@ -31,7 +34,8 @@ use glucolens_domain::local_day::{
     self, distinct_sessions, expected_readings, local_date, local_midnight, night_of, SLOT_MINUTES,
 };
 use glucolens_domain::rules;
-use glucolens_store::aggregates::{self, ActivityRow, MealRow, SleepRow, Window};
+use glucolens_store::aggregates::{self, DayRows, DaysSpan, SleepRow, StoredDay, Window};
+use glucolens_store::audit;
 use glucolens_store::users::{self, StoredSettings};
 
 /// Minimum share of expected readings for a day to count in statistics (consensus: 70 %).
@@ -75,21 +79,6 @@ pub fn possible_dates(now: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
         from.date_naive() - Duration::days(2),
         to.date_naive() + Duration::days(2),
     )
-}
-
-/// `window` (everything when `None`) cut to `accepted`.
-fn within(window: Window, accepted: (DateTime<Utc>, DateTime<Utc>)) -> Window {
-    let (from, to) = window.unwrap_or(accepted);
-    Some((from.max(accepted.0), to.min(accepted.1)))
-}
-
-/// The raw rows that belong to one local day.
-#[derive(Debug, Default)]
-struct DayInputs {
-    readings: Vec<(DateTime<Utc>, f64)>,
-    sleep: Vec<SleepRow>,
-    activities: Vec<ActivityRow>,
-    meals: Vec<MealRow>,
 }
 
 fn percent(count: usize, total: usize) -> f64 {
@@ -180,14 +169,55 @@ fn sum_opt<T>(items: &[T], value: impl Fn(&T) -> Option<f64>) -> Option<f64> {
     (!present.is_empty()).then(|| present.iter().sum())
 }
 
-fn aggregate_day(tz: Tz, date: NaiveDate, target: (f64, f64), day: &DayInputs) -> DailyAggregate {
+/// The figures of a day's night, from the sleep sessions [`night_of`] assigns to the day.
+struct Night {
+    sleep_minutes: Option<f64>,
+    deep_sleep_minutes: Option<f64>,
+    rem_sleep_minutes: Option<f64>,
+    sleep_quality: Option<f64>,
+}
+
+impl Night {
+    fn of(sessions: &[SleepRow]) -> Self {
+        // Overlapping records of one night (a watch and a phone) count once.
+        let sleep: Vec<&SleepRow> = distinct_sessions(sessions);
+        Self {
+            sleep_minutes: (!sleep.is_empty()).then(|| {
+                sleep
+                    .iter()
+                    .map(|s| {
+                        (s.sleep_end - s.sleep_start).num_minutes() as f64 - f64::from(s.awake_minutes.unwrap_or(0))
+                    })
+                    .sum()
+            }),
+            deep_sleep_minutes: sum_opt(&sleep, |s| s.deep_sleep_minutes.map(f64::from)),
+            rem_sleep_minutes: sum_opt(&sleep, |s| s.rem_sleep_minutes.map(f64::from)),
+            sleep_quality: {
+                let scores: Vec<f64> = sleep.iter().filter_map(|s| s.quality_score).collect();
+                (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
+            },
+        }
+    }
+
+    /// `day` with this night: a day's other figures come from its own local date alone, so a dirty mark on the
+    /// next day (where a night begun after midnight is marked) leaves them current.
+    fn into_day(self, day: DailyAggregate) -> DailyAggregate {
+        DailyAggregate {
+            sleep_minutes: self.sleep_minutes,
+            deep_sleep_minutes: self.deep_sleep_minutes,
+            rem_sleep_minutes: self.rem_sleep_minutes,
+            sleep_quality: self.sleep_quality,
+            ..day
+        }
+    }
+}
+
+fn aggregate_day(tz: Tz, date: NaiveDate, target: (f64, f64), day: &DayRows) -> DailyAggregate {
     let expected = expected_readings(tz, date);
     let count = day.readings.len() as i32;
     let coverage = (percent(count as usize, expected as usize)).min(100.0);
     let glucose = summarize_glucose(&day.readings, target);
-    // Overlapping records of one night (a watch and a phone) count once.
-    let sleep: Vec<&SleepRow> = distinct_sessions(&day.sleep);
-    let has_sleep = !sleep.is_empty();
+    let night = Night::of(&day.sleep);
     let has_activity = !day.activities.is_empty();
     let has_meals = !day.meals.is_empty();
     DailyAggregate {
@@ -212,19 +242,12 @@ fn aggregate_day(tz: Tz, date: NaiveDate, target: (f64, f64), day: &DayInputs) -
         pct_above_180: glucose.pct_above_180,
         pct_in_user_target: glucose.pct_in_target,
         hypo_events: glucose.hypo_events,
-        sleep_minutes: has_sleep.then(|| {
-            sleep
-                .iter()
-                .map(|s| (s.sleep_end - s.sleep_start).num_minutes() as f64 - f64::from(s.awake_minutes.unwrap_or(0)))
-                .sum()
-        }),
-        deep_sleep_minutes: sum_opt(&sleep, |s| s.deep_sleep_minutes.map(f64::from)),
-        rem_sleep_minutes: sum_opt(&sleep, |s| s.rem_sleep_minutes.map(f64::from)),
-        sleep_quality: {
-            let scores: Vec<f64> = sleep.iter().filter_map(|s| s.quality_score).collect();
-            (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
-        },
+        sleep_minutes: night.sleep_minutes,
+        deep_sleep_minutes: night.deep_sleep_minutes,
+        rem_sleep_minutes: night.rem_sleep_minutes,
+        sleep_quality: night.sleep_quality,
         exercise_minutes: has_activity.then(|| day.activities.iter().map(|a| f64::from(a.duration_minutes)).sum()),
+        activity_count: has_activity.then_some(day.activities.len() as i32),
         active_calories: sum_opt(&day.activities, |a| a.calories_burned),
         steps: sum_opt(&day.activities, |a| a.steps.map(f64::from)).map(|s| s as i32),
         carbs_g: has_meals.then(|| day.meals.iter().map(|m| m.carbs_grams).sum()),
@@ -248,76 +271,129 @@ fn day_settings(stored: &StoredSettings) -> Result<(Tz, (f64, f64)), Aggregation
     Ok((tz, (stored.target_low_mg_dl, stored.target_high_mg_dl)))
 }
 
-/// What a computation covers: the dates to compute (`None`: every day with data) and the UTC window holding their
-/// rows (`None`: everything), before it is cut to the accepted range.
+/// What a computation covers: the dates to compute (`None`: every day with data), the spans holding their rows,
+/// cut to the accepted range, and the spans' hull before that cut (`None`: everything).
 struct Scope {
     dates: Option<BTreeSet<NaiveDate>>,
-    window: Window,
+    spans: Vec<DaysSpan>,
+    hull: Window,
 }
 
 /// The scope of `dates`, without the dates no accepted row can fall on; `None` when no date is left.
-fn scope(tz: Tz, dates: Option<&BTreeSet<NaiveDate>>) -> Option<Scope> {
-    let (first_possible, last_possible) = possible_dates(Utc::now());
-    let possible = |date: &NaiveDate| (first_possible..=last_possible).contains(date);
+fn scope(tz: Tz, dates: Option<&BTreeSet<NaiveDate>>, accepted: (DateTime<Utc>, DateTime<Utc>)) -> Option<Scope> {
     let Some(dates) = dates else {
+        let (from, to) = accepted;
         return Some(Scope {
             dates: None,
-            window: None,
+            spans: vec![DaysSpan {
+                from,
+                to,
+                nights_from: from,
+                nights_to: to,
+            }],
+            hull: None,
         });
     };
-    let dates: BTreeSet<NaiveDate> = dates.iter().copied().filter(possible).collect();
-    // A day's rows can start up to a day outside its own bounds in UTC (sleep's night boundary, offsets up to ±14 h),
-    // so the window is widened by a day on each side and rows are assigned to days in `load_days`.
-    let window = Some((
-        local_midnight(tz, *dates.first()? - Duration::days(1)),
-        local_midnight(tz, *dates.last()? + Duration::days(2)),
-    ));
+    let (first_possible, last_possible) = possible_dates(Utc::now());
+    let dates: BTreeSet<NaiveDate> = dates
+        .iter()
+        .copied()
+        .filter(|date| (first_possible..=last_possible).contains(date))
+        .collect();
+    let spans = spans(tz, &dates);
+    let hull = Some((spans.first()?.from, spans.last()?.nights_to));
     Some(Scope {
+        spans: spans.into_iter().filter_map(|span| cut(span, accepted)).collect(),
         dates: Some(dates),
-        window,
+        hull,
     })
 }
 
-/// The raw rows in `window` (already cut to the accepted range), each assigned to its local day.
-async fn load_days(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    tz: Tz,
-    window: Window,
-) -> Result<BTreeMap<NaiveDate, DayInputs>, sqlx::Error> {
-    let mut days: BTreeMap<NaiveDate, DayInputs> = BTreeMap::new();
-    for reading in aggregates::readings(conn, user_id, window, local_day::HUB_SOURCES).await? {
+/// `span` cut to the `accepted` range; `None` when nothing of it is left.
+fn cut(span: DaysSpan, accepted: (DateTime<Utc>, DateTime<Utc>)) -> Option<DaysSpan> {
+    let within = |from: DateTime<Utc>, to: DateTime<Utc>| {
+        let from = from.max(accepted.0);
+        (from, to.min(accepted.1).max(from))
+    };
+    let ((from, to), (nights_from, nights_to)) = (within(span.from, span.to), within(span.nights_from, span.nights_to));
+    (from < to || nights_from < nights_to).then_some(DaysSpan {
+        from,
+        to,
+        nights_from,
+        nights_to,
+    })
+}
+
+/// Where the rows of `dates` lie: one span per run of consecutive dates, from the run's first local midnight to its
+/// end (readings, activities, meals), and for sleep a day further, as the run's last night ends the next morning.
+/// Only those days are read (a stale day a month back adds its own span, not the month), and the spans are disjoint.
+fn spans(tz: Tz, dates: &BTreeSet<NaiveDate>) -> Vec<DaysSpan> {
+    let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    for &date in dates {
+        match runs.last_mut() {
+            Some((_, last)) if *last + Duration::days(1) == date => *last = date,
+            _ => runs.push((date, date)),
+        }
+    }
+    runs.into_iter()
+        .map(|(first, last)| DaysSpan {
+            from: local_midnight(tz, first),
+            to: local_midnight(tz, last + Duration::days(1)),
+            nights_from: local_midnight(tz, first),
+            nights_to: local_midnight(tz, last + Duration::days(2)),
+        })
+        .collect()
+}
+
+/// `rows`, each assigned to its local day (a night to the day of its evening).
+fn by_day(tz: Tz, rows: DayRows) -> BTreeMap<NaiveDate, DayRows> {
+    let mut days: BTreeMap<NaiveDate, DayRows> = BTreeMap::new();
+    for reading in rows.readings {
         days.entry(local_date(tz, reading.0))
             .or_default()
             .readings
             .push(reading);
     }
-    for session in aggregates::sleep(conn, user_id, window).await? {
+    for session in rows.sleep {
         days.entry(night_of(tz, session.sleep_start))
             .or_default()
             .sleep
             .push(session);
     }
-    for activity in aggregates::activities(conn, user_id, window).await? {
+    for activity in rows.activities {
         days.entry(local_date(tz, activity.timestamp))
             .or_default()
             .activities
             .push(activity);
     }
-    for meal in aggregates::meals(conn, user_id, window).await? {
+    for meal in rows.meals {
         days.entry(local_date(tz, meal.timestamp)).or_default().meals.push(meal);
     }
-    Ok(days)
+    days
 }
 
-/// One local day computed from its raw rows, for a caller that reads it live (the daily summary and the dashboard):
-/// the row the aggregation would store, and what a period's statistics need besides.
-#[derive(Debug, Clone)]
-pub struct ComputedDay {
-    pub aggregate: DailyAggregate,
-    /// The day's readings after deduplication (one per 5-minute slot), in time order, mg/dL.
-    pub readings: Vec<(DateTime<Utc>, f64)>,
-    pub activity_count: usize,
+/// The raw rows in `spans` (already cut to the accepted range), each assigned to its local day.
+async fn load_days(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    tz: Tz,
+    spans: &[DaysSpan],
+) -> Result<BTreeMap<NaiveDate, DayRows>, sqlx::Error> {
+    let rows = aggregates::day_rows(conn, user_id, spans, local_day::HUB_SOURCES).await?;
+    Ok(by_day(tz, rows))
+}
+
+/// The days of `dates` that have rows in `days`, as the aggregation computes them.
+fn aggregate_dates(
+    tz: Tz,
+    target: (f64, f64),
+    dates: BTreeSet<NaiveDate>,
+    days: &BTreeMap<NaiveDate, DayRows>,
+) -> BTreeMap<NaiveDate, DailyAggregate> {
+    dates
+        .into_iter()
+        .filter_map(|date| Some((date, aggregate_day(tz, date, target, days.get(&date)?))))
+        .collect()
 }
 
 /// Computes the local days in `dates` exactly as the aggregation job would store them, without storing anything,
@@ -327,28 +403,79 @@ pub async fn compute_days(
     user_id: Uuid,
     settings: &StoredSettings,
     dates: &BTreeSet<NaiveDate>,
-) -> Result<BTreeMap<NaiveDate, ComputedDay>, AggregationError> {
+) -> Result<BTreeMap<NaiveDate, DailyAggregate>, AggregationError> {
     let (tz, target) = day_settings(settings)?;
-    let Some(Scope { dates, window }) = scope(tz, Some(dates)) else {
+    let Some(Scope { dates, spans, .. }) = scope(tz, Some(dates), accepted_window(Utc::now())) else {
         return Ok(BTreeMap::new());
     };
-    let mut days = load_days(conn, user_id, tz, within(window, accepted_window(Utc::now()))).await?;
-    Ok(dates
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|date| {
-            let inputs = days.remove(&date)?;
-            let aggregate = aggregate_day(tz, date, target, &inputs);
-            Some((
-                date,
-                ComputedDay {
-                    aggregate,
-                    readings: inputs.readings,
-                    activity_count: inputs.activities.len(),
-                },
-            ))
-        })
-        .collect())
+    let days = load_days(conn, user_id, tz, &spans).await?;
+    Ok(aggregate_dates(tz, target, dates.unwrap_or_default(), &days))
+}
+
+/// The local days `first..=last` of one user as the daily summary and the dashboard read them. A day before
+/// yesterday comes from its stored row while that row is current (neither it nor the next day, where a night begun
+/// after midnight is marked, is dirty); yesterday from its row with its night computed live, since today (its next
+/// day) is marked all day long as readings arrive; today, stale days and days without a row (not aggregated yet, or
+/// without data) are computed live, as [`compute_days`] does — only those. Either way a day is what the
+/// aggregation stores, counted as `glucolens_domain::local_day` defines it. One statement records `audit` (a read
+/// that cannot be audited fails) and reads the rows with today's raw rows and yesterday's night
+/// ([`aggregates::read_days`]); a second runs only when other days must be computed live.
+pub async fn read_days(
+    db: &PgPool,
+    user_id: Uuid,
+    settings: &StoredSettings,
+    (first, last): (NaiveDate, NaiveDate),
+    today: NaiveDate,
+    audit: audit::Read<'_>,
+) -> Result<BTreeMap<NaiveDate, DailyAggregate>, AggregationError> {
+    let (tz, target) = day_settings(settings)?;
+    let yesterday = today - Duration::days(1);
+    let in_range = |date: NaiveDate| (first..=last).contains(&date);
+    let span = live_span(tz, today, in_range(today), in_range(yesterday))
+        .and_then(|span| cut(span, accepted_window(Utc::now())));
+    let mut conn = db.acquire().await?;
+    let read = aggregates::read_days(
+        &mut conn,
+        user_id,
+        (first, last),
+        span.as_slice(),
+        local_day::HUB_SOURCES,
+        audit,
+    )
+    .await?;
+    let mut live = by_day(tz, read.rows);
+    let mut days = BTreeMap::new();
+    for StoredDay { day, dirty, next_dirty } in read.stored {
+        let date = day.local_date;
+        if date == yesterday && !dirty {
+            let night = live.remove(&date).unwrap_or_default();
+            days.insert(date, Night::of(&night.sleep).into_day(day));
+        } else if date < yesterday && !dirty && !next_dirty {
+            days.insert(date, day);
+        }
+    }
+    if in_range(today) {
+        days.extend(aggregate_dates(tz, target, BTreeSet::from([today]), &live));
+    }
+    let others: BTreeSet<NaiveDate> = first
+        .iter_days()
+        .take_while(|date| *date <= last)
+        .filter(|date| *date != today && !days.contains_key(date))
+        .collect();
+    days.extend(compute_days(&mut conn, user_id, settings, &others).await?);
+    Ok(days)
+}
+
+/// The rows [`read_days`] reads live whatever is stored: today's (`with_today`) and the sessions of yesterday's
+/// night (`with_last_night`), which begin in yesterday's evening or after midnight.
+fn live_span(tz: Tz, today: NaiveDate, with_today: bool, with_last_night: bool) -> Option<DaysSpan> {
+    let midnight = |days: i64| local_midnight(tz, today + Duration::days(days));
+    (with_today || with_last_night).then(|| DaysSpan {
+        from: midnight(0),
+        to: midnight(if with_today { 1 } else { 0 }),
+        nights_from: midnight(if with_last_night { -1 } else { 0 }),
+        nights_to: midnight(if with_today { 2 } else { 1 }),
+    })
 }
 
 /// Recomputes `dates` (or, with `None`, every day with data or an existing row) for one user on `conn`.
@@ -359,16 +486,16 @@ pub async fn recompute_days(
 ) -> Result<Report, AggregationError> {
     let (tz, target) = settings(conn, user_id).await?;
     // Dates no accepted row can fall on are not computed (a full run deletes their leftover rows below).
-    let Some(Scope { dates, window }) = scope(tz, dates) else {
+    let accepted = accepted_window(Utc::now());
+    let Some(Scope { dates, spans, hull }) = scope(tz, dates, accepted) else {
         return Ok(Report::default());
     };
     // Only the job reports the rows it ignores; live reads of the same days would log them on every request.
-    let accepted = accepted_window(Utc::now());
-    let ignored = aggregates::rows_outside(conn, user_id, window, accepted).await?;
+    let ignored = aggregates::rows_outside(conn, user_id, hull, accepted).await?;
     if ignored > 0 {
         tracing::warn!(user_id = %user_id, rows = ignored, "aggregation ignored rows dated outside the accepted range");
     }
-    let days = load_days(conn, user_id, tz, within(window, accepted)).await?;
+    let days = load_days(conn, user_id, tz, &spans).await?;
     let targets: BTreeSet<NaiveDate> = match dates {
         Some(set) => set,
         None => {

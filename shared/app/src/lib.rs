@@ -5,8 +5,10 @@
 //! implemented on SQS by `glucolens-aws`), statistics (they come from `glucolens-analytics`).
 
 pub mod aggregation;
+pub mod export;
 pub mod import_service;
 pub mod insights;
 pub mod jobs;
 pub mod queue;
 pub mod record_writer;
+pub mod records;

@@ -1,7 +1,8 @@
 //! The authenticated caller. Extracting [`AuthUser`] verifies the bearer token (signature and a short, plausible
 //! lifetime), checks the account still exists and the token's session was not signed out or revoked, and counts the
-//! request against the caller's rate limit, all before a handler runs and the database part in one round trip;
-//! handlers scope every query to `AuthUser::id`, so no request can reach another user's rows.
+//! request against the caller's rate limit, all before a handler runs and the database part in one round trip, which
+//! also reads the account's settings ([`Caller`]); handlers scope every query to `AuthUser::id`, so no request can
+//! reach another user's rows.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -12,6 +13,7 @@ use super::ApiError;
 use crate::AppState;
 use glucolens_credentials::tokens::TokenError;
 use glucolens_store::rate_limit::{self, SessionOutcome};
+use glucolens_store::users::StoredSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthUser {
@@ -20,7 +22,23 @@ pub struct AuthUser {
     pub session_id: Option<Uuid>,
 }
 
+/// The authenticated caller with the account's settings, which the round trip that authenticates reads too (see
+/// [`rate_limit::hit_session`]), so a handler that needs them does not ask again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    pub user: AuthUser,
+    pub settings: StoredSettings,
+}
+
 impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Caller::from_request_parts(parts, state).await?.user)
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
@@ -44,9 +62,13 @@ impl FromRequestParts<AppState> for AuthUser {
             },
         })?;
         let (id, session_id) = (verified.user_id, verified.session_id);
-        // One round trip: the account exists, the session is not revoked, and the request is counted.
+        // One round trip: the account exists, the session is not revoked, the request is counted, and the
+        // account's settings are read.
         match rate_limit::hit_session(&state.db, id, session_id, state.rate_limit_per_minute).await? {
-            SessionOutcome::Allowed => Ok(AuthUser { id, session_id }),
+            SessionOutcome::Allowed(settings) => Ok(Caller {
+                user: AuthUser { id, session_id },
+                settings,
+            }),
             SessionOutcome::Limited { retry_after_secs } => Err(ApiError::RateLimited { retry_after_secs }),
             SessionOutcome::UnknownUser => Err(ApiError::Unauthorized {
                 code: "invalid_token",

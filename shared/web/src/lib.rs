@@ -10,6 +10,7 @@ pub mod json;
 pub mod lambda;
 pub mod layers;
 pub mod openapi;
+pub mod path;
 pub mod problem;
 pub mod query;
 pub mod routes;
@@ -17,6 +18,7 @@ pub mod state;
 
 pub use auth::{AuthUser, RequestId};
 pub use json::ApiJson;
+pub use path::RecordId;
 pub use problem::{ApiError, Dependency};
 pub use query::ApiQuery;
 pub use state::AppState;

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use glucolens_app::import_service::ImportError;
 use glucolens_app::jobs::JobError;
+use glucolens_app::records::EditError;
 use glucolens_domain::{rules, FieldError};
 
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +72,7 @@ impl Dependency {
         match self {
             Dependency::Database => "the database",
             Dependency::Queue => "the analysis queue",
-            Dependency::Storage => "the import storage",
+            Dependency::Storage => "the file storage (imports and exports)",
             Dependency::Secrets => "the secret store",
         }
     }
@@ -241,6 +242,20 @@ impl From<ImportError> for ApiError {
             },
             ImportError::Invalid(_) => ApiError::internal(error),
             ImportError::Database(db) => db.into(),
+        }
+    }
+}
+
+impl From<EditError> for ApiError {
+    fn from(error: EditError) -> Self {
+        match error {
+            EditError::NotFound => ApiError::NotFound,
+            EditError::Invalid(errors) => ApiError::Validation(errors),
+            EditError::KeyTaken(field) => ApiError::Conflict {
+                code: "duplicate_key",
+                detail: format!("another stored record already has this `{field}` and `source`; nothing was changed"),
+            },
+            EditError::Database(e) => e.into(),
         }
     }
 }

@@ -6,8 +6,9 @@
 //! clock of the given IANA zone; iglu's reference outputs were made with UTC.
 //!
 //! Building blocks are public for in-process callers: [`stats`] works on plain `&[f64]` (e.g.
-//! [`stats::summary_stats`] and [`stats::range_percentages`] for daily aggregation), [`grid`] builds iglu's
-//! day-by-day interpolation grid, [`variability`], [`mage`] and [`episodes`] work on that grid.
+//! [`stats::summary_stats`] and [`stats::range_percentages`] for daily aggregation), [`pooled`] combines days'
+//! summaries into a period's, [`grid`] builds iglu's day-by-day interpolation grid, [`variability`], [`mage`] and
+//! [`episodes`] work on that grid.
 //!
 //! Differences from iglu-python, all outside its defined behaviour: readings are sorted by time (stable) before
 //! the grid is built (iglu passes unsorted times to `numpy.interp`, whose result is then undefined); a grid step
@@ -17,6 +18,7 @@
 pub mod episodes;
 pub mod grid;
 pub mod mage;
+pub mod pooled;
 pub mod stats;
 pub mod variability;
 

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Dashboard benchmark ("Dashboards at phone speed"): the daily summary and the dashboard served from the stored day
+# rows against `GET /auth/me` (authentication, rate limit and one account read: the per-request floor), all in one
+# run. Starts its own throwaway PostgreSQL (infra/lib.sh, with pg_stat_statements) and moto on free ports, loads two
+# sample accounts with DAYS days each (`glucolens sample-data`), runs the aggregation job, uploads each account's
+# readings of its local today so far (today is always computed live), serves the release build and runs wrk on
+# every route. The second account's day rows are deleted before the run, so its dashboard computes every day live
+# from the raw rows, as every request did before the day rows were read: the same run's measure of that path.
+#
+#   bench/dashboard/run.sh
+#   DURATION=30s CONNECTIONS=16 bench/dashboard/run.sh
+#   GLUCOLENS_BIN=target/debug/glucolens bench/dashboard/run.sh   # try the script; figures need the release build
+#
+# Prints the markdown table (throughput and p99 against /auth/me's; statements, plannings and PostgreSQL planning and
+# execution time per request from pg_stat_statements). Needs: PostgreSQL 15 server binaries (installed by infra/lib.sh when missing),
+# wrk (installed from Debian when missing), python3, cargo.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+# shellcheck source=../../infra/lib.sh
+source infra/lib.sh
+
+DURATION=${DURATION:-15s}
+CONNECTIONS=${CONNECTIONS:-8}
+THREADS=${THREADS:-2}
+DAYS=${DAYS:-365}
+
+if ! command -v wrk >/dev/null; then
+    log "installing wrk (Debian package)"
+    as_root apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >&2
+fi
+
+start_throwaway_stack dashboard-bench
+PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres)
+# pg_stat_statements counts each route's statements; it has to be preloaded, hence the restart.
+"${PSQL[@]}" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+stop_postgres
+start_postgres "$WORK/pg" "$PG_PORT"
+"${PSQL[@]}" -c "CREATE EXTENSION pg_stat_statements"
+# Planning counts too: a prepared statement PostgreSQL keeps planning again costs on every request.
+"${PSQL[@]}" -c "ALTER SYSTEM SET pg_stat_statements.track_planning = on" -c "SELECT pg_reload_conf()" >/dev/null
+
+if [ -n "${GLUCOLENS_BIN:-}" ]; then
+    SOURCE_BIN=$GLUCOLENS_BIN
+else
+    log "building the release CLI (LTO: slow)"
+    cargo build --release -q -p glucolens-cli
+    SOURCE_BIN=$ROOT/target/release/glucolens
+fi
+# A private copy: other builds in this checkout must not swap the binary in the middle of a run.
+BIN=$WORK/glucolens
+cp "$SOURCE_BIN" "$BIN"
+
+export_local_env "$PG_PORT" "$MOTO_PORT" postgres
+# The load generator sends thousands of requests a minute as one user: lift the per-user limit for the bench only
+# (the limit is still counted on every request).
+export RATE_LIMIT_PER_MINUTE=1000000000 DB_MAX_CONNECTIONS=${DB_MAX_CONNECTIONS:-8} RUST_LOG=${RUST_LOG:-warn}
+"$BIN" migrate >/dev/null
+log "sample data: 2 accounts × $DAYS days, then the aggregation job"
+"$BIN" sample-data --users 2 --days "$DAYS" >/dev/null
+"$BIN" job aggregate-daily --drain >/dev/null
+"${PSQL[@]}" -c "DELETE FROM daily_aggregates WHERE user_id = (SELECT id FROM users WHERE email = 'demo+1@glucolens.local')"
+
+API_PORT=$(free_port)
+"$BIN" serve --addr "127.0.0.1:$API_PORT" >"$WORK/serve.log" 2>&1 &
+SERVE_PID=$!
+API=http://127.0.0.1:$API_PORT
+for _ in $(seq 1 100); do curl -fsS -o /dev/null "$API/api/v1/health" 2>/dev/null && break; sleep 0.2; done
+
+bench() { python3 "$ROOT/bench/dashboard/bench.py" "$@"; }
+STORED_TOKEN=$(bench login --api "$API" --email demo@glucolens.local --password glucolens-demo)
+LIVE_TOKEN=$(bench login --api "$API" --email demo+1@glucolens.local --password glucolens-demo)
+for token in "$STORED_TOKEN" "$LIVE_TOKEN"; do bench today --api "$API" --token "$token"; done
+"${PSQL[@]}" -c "VACUUM ANALYZE"
+YESTERDAY=$(date -u -d "yesterday" +%Y-%m-%d)
+
+echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') (fsync=off), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "wrk $THREADS threads × $CONNECTIONS connections, $DURATION per route; sample accounts with $DAYS days (aggregated), today's readings so far uploaded"
+echo
+
+ROUTES=()
+run_wrk() {
+    local label=$1 token=$2 path=$3 n=${#ROUTES[@]}
+    bench check --api "$API" --token "$token" --path "$path"
+    "${PSQL[@]}" -c "SELECT pg_stat_statements_reset()" >/dev/null
+    BENCH_TOKEN=$token wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency -s "$ROOT/bench/api/auth.lua" \
+        "$API$path" >"$WORK/wrk-$n.txt"
+    "${PSQL[@]}" -At -F $'\t' -c "SELECT calls, plans, total_plan_time + total_exec_time, regexp_replace(left(query, 90), '\s+', ' ', 'g')
+        FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC" >"$WORK/statements-$n.tsv"
+    ROUTES+=("$label|$WORK/wrk-$n.txt|$WORK/statements-$n.tsv")
+}
+run_wrk "GET /auth/me" "$STORED_TOKEN" "/api/v1/auth/me"
+for days in 7 30 90; do
+    run_wrk "GET /dashboard/summary?days=$days" "$STORED_TOKEN" "/api/v1/dashboard/summary?days=$days"
+done
+run_wrk "GET /glucose/daily-summary, yesterday" "$STORED_TOKEN" "/api/v1/glucose/daily-summary?date=$YESTERDAY"
+for days in 7 30; do
+    run_wrk "GET /dashboard/summary?days=$days, every day live (no rows)" "$LIVE_TOKEN" "/api/v1/dashboard/summary?days=$days"
+done
+bench report "${ROUTES[@]}"
+echo
+echo "Statements of GET /dashboard/summary?days=30 (calls, plans, ms planning and executing, query):"
+sed 's/^/    /' "$WORK/statements-2.tsv"
