@@ -5,9 +5,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use glucolens_app::records::{self as edits, Correctable};
-use glucolens_domain::{parse_timestamp, rules, FieldError, GlucoseUnit, MgDl};
+use glucolens_domain::{parse_time_range, rules, FieldError, GlucoseUnit, MgDl};
 use glucolens_store::records::{ActivityRow, GlucoseRow, MealRow, SleepRow};
 use glucolens_store::users;
 use glucolens_web::{ApiError, ApiJson, ApiQuery, AppState, AuthUser, RecordId};
@@ -236,30 +236,18 @@ struct ReadingRange {
 impl RangeDeletion {
     fn validate(self) -> Result<ReadingRange, ApiError> {
         let mut errors = Vec::new();
-        let mut timestamp = |field: &str, raw: &Option<String>| match raw {
-            None => {
-                errors.push(FieldError::new(field, "required", format!("`{field}` is required")));
-                None
-            }
-            Some(raw) => parse_timestamp(field, raw).map_err(|e| errors.push(e)).ok(),
-        };
-        let (start, end) = (timestamp("start", &self.start), timestamp("end", &self.end));
-        if let (Some(start), Some(end)) = (start, end) {
-            if end <= start {
-                errors.push(FieldError::new("end", "invalid_range", "`end` must be after `start`"));
-            } else if end - start > TimeDelta::days(MAX_DELETE_RANGE_DAYS) {
-                errors.push(FieldError::new(
-                    "end",
-                    "range_too_long",
-                    format!("one deletion spans at most {MAX_DELETE_RANGE_DAYS} days"),
-                ));
-            }
-        }
+        let range = parse_time_range(
+            self.start.as_deref(),
+            self.end.as_deref(),
+            MAX_DELETE_RANGE_DAYS,
+            "",
+            &mut errors,
+        );
         if self.source.as_deref().is_some_and(|s| rules::check_text(s).is_err()) {
             errors.push(FieldError::unstorable_text("source"));
         }
-        match (start, end) {
-            (Some(start), Some(end)) if errors.is_empty() => Ok(ReadingRange {
+        match range {
+            Some((start, end)) if errors.is_empty() => Ok(ReadingRange {
                 start,
                 end,
                 source: self.source,

@@ -3,9 +3,9 @@
 //! change feed since an anchor (`updated_since`) with deletions as tombstones, the way HealthKit's anchored
 //! queries work.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use glucolens_app::records::{self as edits, FeedCursor};
-use glucolens_domain::{parse_timestamp, FieldError};
+use glucolens_domain::{parse_time_range, parse_timestamp, FieldError};
 use glucolens_store::records::{self, Change, PagePosition, RecordTable};
 use glucolens_web::{ApiError, AppState, AuthUser};
 use serde::{Deserialize, Serialize};
@@ -112,29 +112,13 @@ impl ListQuery {
     }
 
     fn range(&self, errors: &mut Vec<FieldError>) -> Option<Listing> {
-        let mut timestamp = |field: &str, raw: &Option<String>| match raw {
-            None => {
-                errors.push(FieldError::new(
-                    field,
-                    "required",
-                    format!("`{field}` is required (or `updated_since` for a sync)"),
-                ));
-                None
-            }
-            Some(raw) => parse_timestamp(field, raw).map_err(|e| errors.push(e)).ok(),
-        };
-        let (start, end) = (timestamp("start", &self.start), timestamp("end", &self.end));
-        if let (Some(start), Some(end)) = (start, end) {
-            if end <= start {
-                errors.push(FieldError::new("end", "invalid_range", "`end` must be after `start`"));
-            } else if end - start > TimeDelta::days(MAX_RANGE_DAYS) {
-                errors.push(FieldError::new(
-                    "end",
-                    "range_too_long",
-                    format!("a range spans at most {MAX_RANGE_DAYS} days; request longer histories range by range"),
-                ));
-            }
-        }
+        let range = parse_time_range(
+            self.start.as_deref(),
+            self.end.as_deref(),
+            MAX_RANGE_DAYS,
+            " (or `updated_since` for a sync)",
+            errors,
+        );
         let after = self
             .cursor
             .as_deref()
@@ -142,11 +126,8 @@ impl ListQuery {
             .transpose()
             .map_err(|e| errors.push(e))
             .ok();
-        Some(Listing::Range {
-            start: start?,
-            end: end?,
-            after: after?,
-        })
+        let ((start, end), after) = (range?, after?);
+        Some(Listing::Range { start, end, after })
     }
 }
 

@@ -93,6 +93,42 @@ pub fn parse_timestamp(field: &str, raw: &str) -> Result<chrono::DateTime<chrono
     Ok(time)
 }
 
+/// A time range `[start, end)` from query parameters: both required (`required_hint` ends the `required` reason,
+/// e.g. with what may be sent instead), each a [`parse_timestamp`], `end` after `start` (`invalid_range`) and at
+/// most `max_days` later (`range_too_long`). Every problem is pushed to `errors`; the range only when both parse.
+pub fn parse_time_range(
+    start: Option<&str>,
+    end: Option<&str>,
+    max_days: i64,
+    required_hint: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+    let mut timestamp = |field: &str, raw: Option<&str>| match raw {
+        None => {
+            errors.push(FieldError::new(
+                field,
+                "required",
+                format!("`{field}` is required{required_hint}"),
+            ));
+            None
+        }
+        Some(raw) => parse_timestamp(field, raw).map_err(|e| errors.push(e)).ok(),
+    };
+    // Both are parsed before either is required, so a request missing both hears of both.
+    let (start, end) = (timestamp("start", start), timestamp("end", end));
+    let (start, end) = (start?, end?);
+    if end <= start {
+        errors.push(FieldError::new("end", "invalid_range", "`end` must be after `start`"));
+    } else if end - start > chrono::TimeDelta::days(max_days) {
+        errors.push(FieldError::new(
+            "end",
+            "range_too_long",
+            format!("a range spans at most {max_days} days; send longer spans range by range"),
+        ));
+    }
+    Some((start, end))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
