@@ -490,6 +490,7 @@ async fn a_bulk_request_counts_once_against_the_rate_limit(db: sqlx::PgPool) {
         .map(|i| json!({"timestamp": format!("2025-01-01T{:02}:{:02}:00Z", i / 60, i % 60), "carbs_grams": 10}))
         .collect();
     let body = json!({ "meals": meals });
+    testing::rate_window_with_room(&db).await;
     assert_eq!(
         post(&state, user, "/api/v1/meals/bulk", &body).await.status,
         StatusCode::CREATED

@@ -138,3 +138,13 @@ pub async fn prune(db: &PgPool) -> Result<u64, sqlx::Error> {
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Seconds until the database clock's current one-minute window ends (tests that spend a whole budget wait for a
+/// fresh window rather than fail when a boundary falls between their requests).
+pub async fn seconds_left_in_window(db: &PgPool) -> Result<f64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXTRACT(EPOCH FROM date_bin('1 minute', now(), TIMESTAMPTZ '2000-01-01') + interval '1 minute' - now())::float8",
+    )
+    .fetch_one(db)
+    .await
+}

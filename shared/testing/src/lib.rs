@@ -118,3 +118,16 @@ pub fn json_request(method: &str, path: &str, authorization: Option<&str>, body:
         .body(lambda_http::Body::from(body.to_string()))
         .expect("a valid request")
 }
+
+/// Waits, when the database clock's current one-minute rate-limit window (`glucolens_store::rate_limit`) has less
+/// than 45 seconds left, until the next one begins. A test that spends a whole per-minute budget and then expects
+/// the next request refused calls this first: otherwise a window boundary falling between its requests resets the
+/// count, and the test would fail on a correct tree.
+pub async fn rate_window_with_room(db: &sqlx::PgPool) {
+    let seconds_left = glucolens_store::rate_limit::seconds_left_in_window(db)
+        .await
+        .expect("read the database clock");
+    if seconds_left < 45.0 {
+        tokio::time::sleep(std::time::Duration::from_secs_f64(seconds_left + 0.2)).await;
+    }
+}
