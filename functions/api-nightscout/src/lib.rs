@@ -32,9 +32,9 @@ use glucolens_domain::ingest::{check_batch_size, duplicate_key_error};
 use glucolens_domain::{rules, FieldError};
 use glucolens_importers::nightscout::{Entry, Treatment};
 use glucolens_importers::Record;
-use glucolens_store::{nightscout, rate_limit};
+use glucolens_store::{audit, nightscout, rate_limit};
 use glucolens_web::AppState;
-use glucolens_web::{with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser};
+use glucolens_web::{with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -181,9 +181,12 @@ pub struct CountQuery {
 async fn list_entries(
     State(state): State<AppState>,
     user: UploaderUser,
+    request_id: RequestId,
     ApiQuery(query): ApiQuery<CountQuery>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     let count = query.count.unwrap_or(10).clamp(1, MAX_ENTRIES);
+    // The uploader's own read of the owner's readings, audited like every read of health data.
+    audit::record(&state.db, user.id, "read", "nightscout_entries", &request_id.0).await?;
     let readings = nightscout::latest_readings(&state.db, user.id, count).await?;
     Ok(Json(
         readings

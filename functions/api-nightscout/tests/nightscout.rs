@@ -102,6 +102,17 @@ async fn xdrip_entries_land_as_readings_once(db: PgPool) {
         (Some(178), Some("sgv"))
     );
     assert_eq!(latest[0]["date"], 1775421328000_i64);
+    let audited: Vec<String> =
+        sqlx::query_scalar("SELECT resource FROM audit_log WHERE user_id = $1 AND action = 'read'")
+            .bind(user)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        audited,
+        ["nightscout_entries"],
+        "the uploader's read is in the owner's log"
+    );
 }
 
 #[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
