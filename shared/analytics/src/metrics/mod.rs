@@ -8,7 +8,7 @@
 //! Building blocks are public for in-process callers: [`stats`] works on plain `&[f64]` (e.g.
 //! [`stats::summary_stats`] and [`stats::range_percentages`] for daily aggregation), [`pooled`] combines days'
 //! summaries into a period's, [`grid`] builds iglu's day-by-day interpolation grid, [`variability`], [`mage`] and
-//! [`episodes`] work on that grid.
+//! [`episodes`] work on that grid ([`episodes::detect`] lists the episodes its summary is computed from).
 //!
 //! Differences from iglu-python, all outside its defined behaviour: readings are sorted by time (stable) before
 //! the grid is built (iglu passes unsorted times to `numpy.interp`, whose result is then undefined); a grid step
@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::cgm::CgmPoint;
 use crate::{AnalyticsError, Result};
-pub use episodes::{EpisodeParams, EpisodeStats, Episodes};
+pub use episodes::{Episode, EpisodeKind, EpisodeLevel, EpisodeParams, EpisodeStats, Episodes};
 pub use grid::{DayGrid, LocalReading};
 pub use stats::{range_percentages, summary_stats, Quantiles, RangePercentages, SummaryStats};
 pub use variability::Agp;
