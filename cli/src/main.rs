@@ -10,6 +10,7 @@ mod emulator;
 mod import;
 mod job;
 mod openapi;
+mod report;
 mod sample_data;
 mod serve;
 mod template;
@@ -37,6 +38,8 @@ enum Command {
     Analyze(analyze::Command),
     /// Import a device or app export (Dexcom Clarity, LibreView, Nightscout entries, Apple Health export.xml).
     Import(import::Args),
+    /// Write a user's AGP-style report (one page, PDF or SVG by the file's extension).
+    Report(report::Args),
     /// Create seeded sample accounts with 90 days of realistic data and planted effects.
     SampleData(sample_data::Args),
     /// Run a scheduled job's fan-out once (optionally processing the queue until empty).
@@ -59,6 +62,7 @@ async fn main() -> ExitCode {
         Command::SampleData(args) => sample_data::run(args).await,
         Command::Job(args) => job::run(args).await,
         Command::Import(args) => import::run(args).await,
+        Command::Report(args) => report::run(args).await,
         Command::Analyze(command) => analyze::run(&command),
     };
     match outcome {

@@ -41,6 +41,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         api_tasks::openapi(),
         api_nightscout::openapi(),
         api_imports::openapi(),
+        api_reports::openapi(),
     ];
     parts.into_iter().fold(api_docs::openapi(), |mut document, part| {
         document.merge(part);

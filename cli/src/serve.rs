@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         Function::Docs => api_docs::router(state.clone()),
         Function::Nightscout => api_nightscout::router(state.clone()),
         Function::Imports => api_imports::router(state.clone()),
+        Function::Reports => api_reports::router(state.clone()),
     };
     let mut by_path: BTreeMap<&str, MethodRouter> = BTreeMap::new();
     for route in ROUTES {

@@ -1,5 +1,6 @@
-//! The auth endpoint group: registration, login, token refresh, sign-out, and the caller's own account (read,
-//! change, erase, export).
+//! The auth endpoint group: registration, login, token refresh, sign-out, the caller's own account (read,
+//! change, erase, export), and sharing: the grants an owner gives others to read their data, and the owner's
+//! access log of who read it ([`shares`]).
 //!
 //! Sessions: each registration or login starts a refresh-token family, the *session*; every access token handed
 //! out names it (`sid`), and the bearer extractor refuses tokens of a revoked session at once. Sign-out
@@ -8,6 +9,7 @@
 
 pub mod client;
 mod export;
+mod shares;
 
 pub use client::AuthAttempt;
 pub use export::LINK_TTL_SECS;
@@ -63,15 +65,25 @@ fn build(state: AppState, bucket: export::Bucket) -> Router {
         .route("/api/v1/auth/me", get(me))
         .route("/api/v1/users/me", axum::routing::patch(update_me).delete(delete_me))
         .route("/api/v1/users/me/export", get(export::export_me))
+        .route("/api/v1/users/me/access-log", get(shares::access_log))
+        .route("/api/v1/shares", post(shares::create_share).get(shares::list_shares))
+        .route("/api/v1/shares/received", get(shares::received_shares))
+        .route("/api/v1/shares/{id}", axum::routing::delete(shares::revoke_share))
         .layer(Extension(bucket));
     with_api_layers(routes, state)
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(register, login, refresh, logout, me, update_me, delete_me, export::export_me),
+    paths(
+        register, login, refresh, logout, me, update_me, delete_me, export::export_me, shares::create_share,
+        shares::list_shares, shares::received_shares, shares::revoke_share, shares::access_log
+    ),
     components(schemas(Problem)),
-    tags((name = "auth", description = "Accounts, sign-in and tokens"))
+    tags(
+        (name = "auth", description = "Accounts, sign-in and tokens"),
+        (name = "sharing", description = "Read access for care partners and clinicians, and who read your data")
+    )
 )]
 struct AuthApi;
 

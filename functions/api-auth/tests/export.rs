@@ -42,8 +42,9 @@ const SECTIONS: [(&str, &str); 10] = [
 
 /// Tables holding a user's rows that the export leaves out on purpose (credentials and bookkeeping; see
 /// `glucolens_store::export`). A new table must be added to the export or here.
-const LEFT_OUT_TABLES: [&str; 6] = [
+const LEFT_OUT_TABLES: [&str; 7] = [
     "refresh_tokens",
+    "shares",
     "nightscout_secrets",
     "dirty_days",
     "correlation_runs",

@@ -1,6 +1,7 @@
 //! The insights endpoint group: the caller's PCMCI findings, glucose patterns and the recommendations built from
-//! them, plus a trigger that queues a full analysis. Everything is scoped to the caller, and every read of health
-//! insights is audited before the data leaves.
+//! them, plus a trigger that queues a full analysis. Everything is scoped to the data owner (the caller, or an owner
+//! who granted the caller read access: `glucolens_web::DataReader`), and every read of health insights is audited
+//! before the data leaves.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,10 +9,12 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use glucolens_app::insights::correlations::REQUIRED_DAYS;
+use glucolens_app::insights::episodes::{self, EpisodeCounts, EpisodeList, EpisodeType, GlucoseEpisode};
 use glucolens_app::insights::patterns::{MIN_RULE_DAYS, MIN_SHAPE_DAYS};
 use glucolens_app::insights::recommendations::{self, CorrelationFinding, Evidence, Recommendation};
 use glucolens_app::jobs;
 use glucolens_domain::finding::Confidence;
+use glucolens_domain::parse_time_range;
 use glucolens_domain::pattern::{PatternCoverage, PatternKind, PatternRun};
 use glucolens_domain::task::{TaskKind, TaskStatus};
 use glucolens_domain::variables::VARIABLES;
@@ -19,10 +22,10 @@ use glucolens_domain::{FieldError, GlucoseUnit};
 use glucolens_store::correlations::{self, CorrelationFilter, CorrelationRun};
 use glucolens_store::patterns::{self, Pattern};
 use glucolens_store::tasks::Task;
-use glucolens_store::users;
 use glucolens_web::audit::audit_read;
+use glucolens_web::reader::{Access, OwnerHeader};
 use glucolens_web::AppState;
-use glucolens_web::{openapi, with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, RequestId};
+use glucolens_web::{openapi, with_api_layers, ApiError, ApiJson, ApiQuery, AuthUser, DataReader, RequestId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -31,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/api/v1/insights/correlations", get(list_correlations))
         .route("/api/v1/insights/patterns", get(list_patterns))
+        .route("/api/v1/insights/episodes", get(list_episodes))
         .route("/api/v1/insights/recommendations", get(list_recommendations))
         .route("/api/v1/insights/trigger-analysis", post(trigger_analysis));
     with_api_layers(routes, state)
@@ -38,13 +42,13 @@ pub fn router(state: AppState) -> Router {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_correlations, list_patterns, list_recommendations, trigger_analysis),
+    paths(list_correlations, list_patterns, list_episodes, list_recommendations, trigger_analysis),
     components(schemas(
         CorrelationsResponse, AnalysisStatus, CorrelationFinding, Confidence, PatternsResponse, PatternsState, Pattern,
-        PatternKind,
+        PatternKind, EpisodeList, GlucoseEpisode, EpisodeType, EpisodeCounts, GlucoseUnit,
         RecommendationsResponse, Recommendation, Evidence, Task, TaskKind, TaskStatus
     )),
-    tags((name = "insights", description = "Correlations, patterns and recommendations from the caller's own data"))
+    tags((name = "insights", description = "Correlations, patterns, glucose episodes and recommendations from the caller's own data"))
 )]
 struct InsightsApi;
 
@@ -59,7 +63,7 @@ glucolens_web::problem_responses! {
     /// The problems of `GET /api/v1/insights/correlations`.
     CorrelationsProblems = [
         openapi::UNAUTHORIZED,
-        ("404", "The caller's account no longer exists"),
+        ("404", "`X-GlucoLens-Owner` names no owner who granted the caller read access"),
         ("422", "Invalid factor, min_confidence or limit; `errors` lists each one"),
         openapi::RATE_LIMITED,
         openapi::UNAVAILABLE,
@@ -67,6 +71,7 @@ glucolens_web::problem_responses! {
     /// The problems of `GET /api/v1/insights/patterns`.
     PatternsProblems = [
         openapi::UNAUTHORIZED,
+        ("404", "`X-GlucoLens-Owner` names no owner who granted the caller read access"),
         ("422", "Unknown kind"),
         openapi::RATE_LIMITED,
         openapi::UNAVAILABLE,
@@ -74,7 +79,7 @@ glucolens_web::problem_responses! {
     /// The problems of `GET /api/v1/insights/recommendations`.
     RecommendationsProblems = [
         openapi::UNAUTHORIZED,
-        ("404", "The caller's account no longer exists"),
+        ("404", "`X-GlucoLens-Owner` names no owner who granted the caller read access"),
         openapi::RATE_LIMITED,
         openapi::UNAVAILABLE,
     ];
@@ -242,12 +247,10 @@ impl CorrelationsQuery {
     }
 }
 
-/// The caller's display unit (the account may have been erased since its token was checked).
-async fn display_unit(state: &AppState, user: AuthUser) -> Result<GlucoseUnit, ApiError> {
-    Ok(users::get(&state.db, user.id)
-        .await?
-        .ok_or(ApiError::NotFound)?
-        .display_unit())
+/// The data owner's display unit, read with the request's credentials (the column's CHECK constraint allows only
+/// the spellings `GlucoseUnit` knows).
+fn display_unit(reader: &Access) -> GlucoseUnit {
+    reader.settings.display_unit().unwrap_or_default()
 }
 
 /// Only links into a glucose outcome are findings for people; the others stay stored as context.
@@ -255,10 +258,10 @@ fn glucose_effects() -> Vec<&'static str> {
     VARIABLES.iter().filter(|v| v.is_glucose()).map(|v| v.column).collect()
 }
 
-/// The caller's findings as the user sees them, strongest first.
+/// The owner's findings as people see them, strongest first.
 async fn findings(
     state: &AppState,
-    user: AuthUser,
+    reader: &Access,
     unit: GlucoseUnit,
     request: &CorrelationsRequest,
 ) -> Result<Vec<CorrelationFinding>, ApiError> {
@@ -269,7 +272,7 @@ async fn findings(
         min_confidence: request.min_confidence,
         limit: request.limit,
     };
-    let rows = correlations::list(&state.db, user.id, &filter).await?;
+    let rows = correlations::list(&state.db, reader.owner_id, &filter).await?;
     Ok(rows
         .iter()
         .filter_map(|row| recommendations::finding(row, unit))
@@ -278,7 +281,7 @@ async fn findings(
 
 #[utoipa::path(
     get, path = "/api/v1/insights/correlations", tag = "insights",
-    params(CorrelationsQuery),
+    params(CorrelationsQuery, OwnerHeader),
     responses(
         (status = 200, description = "The analysis state and its findings (PCMCI links into a glucose outcome); `not_enough_data` says how many more days are needed", body = CorrelationsResponse),
         CorrelationsProblems,
@@ -286,15 +289,15 @@ async fn findings(
 )]
 async fn list_correlations(
     State(state): State<AppState>,
-    user: AuthUser,
+    reader: DataReader,
     request_id: RequestId,
     ApiQuery(query): ApiQuery<CorrelationsQuery>,
 ) -> Result<ApiJson<CorrelationsResponse>, ApiError> {
     let request = query.validate()?;
-    let analysis = AnalysisState::of(correlations::latest_run(&state.db, user.id).await?);
-    let unit = display_unit(&state, user).await?;
-    let findings = findings(&state, user, unit, &request).await?;
-    audit_read(&state, user, &request_id, "correlations").await?;
+    let analysis = AnalysisState::of(correlations::latest_run(&state.db, reader.owner_id).await?);
+    let unit = display_unit(&reader);
+    let findings = findings(&state, &reader, unit, &request).await?;
+    audit_read(&state, &reader, &request_id, "correlations").await?;
     Ok(ApiJson(CorrelationsResponse { analysis, findings }))
 }
 
@@ -383,7 +386,7 @@ struct PatternsQuery {
 
 #[utoipa::path(
     get, path = "/api/v1/insights/patterns", tag = "insights",
-    params(PatternsQuery),
+    params(PatternsQuery, OwnerHeader),
     responses(
         (status = 200, description = "The discovery's state (`not_enough_data` says what is missing) and the recurring glucose shapes with example dates, unusual days and association rules with their thresholds", body = PatternsResponse),
         PatternsProblems,
@@ -391,7 +394,7 @@ struct PatternsQuery {
 )]
 async fn list_patterns(
     State(state): State<AppState>,
-    user: AuthUser,
+    reader: DataReader,
     request_id: RequestId,
     ApiQuery(query): ApiQuery<PatternsQuery>,
 ) -> Result<ApiJson<PatternsResponse>, ApiError> {
@@ -405,9 +408,9 @@ async fn list_patterns(
             ))
         })?),
     };
-    let analysis = PatternsState::of(patterns::latest_run(&state.db, user.id).await?);
-    let patterns = patterns::list(&state.db, user.id, kind).await?;
-    audit_read(&state, user, &request_id, "patterns").await?;
+    let analysis = PatternsState::of(patterns::latest_run(&state.db, reader.owner_id).await?);
+    let patterns = patterns::list(&state.db, reader.owner_id, kind).await?;
+    audit_read(&state, &reader, &request_id, "patterns").await?;
     Ok(ApiJson(PatternsResponse { analysis, patterns }))
 }
 
@@ -421,6 +424,7 @@ struct RecommendationsResponse {
 
 #[utoipa::path(
     get, path = "/api/v1/insights/recommendations", tag = "insights",
+    params(OwnerHeader),
     responses(
         (status = 200, description = "Ranked, non-prescriptive recommendations, each with the finding it rests on (id, n, q, confidence, effect size in the caller's display unit)", body = RecommendationsResponse),
         RecommendationsProblems,
@@ -428,20 +432,20 @@ struct RecommendationsResponse {
 )]
 async fn list_recommendations(
     State(state): State<AppState>,
-    user: AuthUser,
+    reader: DataReader,
     request_id: RequestId,
 ) -> Result<ApiJson<RecommendationsResponse>, ApiError> {
-    let analysis = AnalysisState::of(correlations::latest_run(&state.db, user.id).await?);
+    let analysis = AnalysisState::of(correlations::latest_run(&state.db, reader.owner_id).await?);
     let request = CorrelationsRequest {
         factor: None,
         min_confidence: Confidence::Medium,
         limit: MAX_LIMIT,
     };
-    let unit = display_unit(&state, user).await?;
-    let findings = findings(&state, user, unit, &request).await?;
+    let unit = display_unit(&reader);
+    let findings = findings(&state, &reader, unit, &request).await?;
     let mut recommendations = recommendations::recommend(&findings, unit);
     recommendations.truncate(MAX_RECOMMENDATIONS);
-    audit_read(&state, user, &request_id, "recommendations").await?;
+    audit_read(&state, &reader, &request_id, "recommendations").await?;
     Ok(ApiJson(RecommendationsResponse {
         analysis,
         recommendations,
@@ -461,4 +465,74 @@ async fn trigger_analysis(
 ) -> Result<(StatusCode, ApiJson<Task>), ApiError> {
     let task = jobs::enqueue_task(&state.db, &state.queue, user.id, TaskKind::FullAnalysis).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(task)))
+}
+
+glucolens_web::problem_responses! {
+    /// The problems of `GET /api/v1/insights/episodes`.
+    EpisodesProblems = [
+        ("400", "The query string cannot be read (`invalid_query`)"),
+        openapi::UNAUTHORIZED,
+        ("404", "`X-GlucoLens-Owner` names no owner who granted the caller read access"),
+        ("422", "`start` or `end` missing or not RFC 3339 with an offset or `Z`, `end` not after `start` (`invalid_range`) or more than 92 days later (`range_too_long`); `errors` lists each one"),
+        openapi::RATE_LIMITED,
+        openapi::UNAVAILABLE,
+    ];
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct EpisodesQuery {
+    /// Start of the range, inclusive: RFC 3339 with an offset or `Z`, e.g. `2025-03-01T00:00:00+01:00`.
+    #[param(value_type = String, format = DateTime)]
+    start: Option<String>,
+    /// End of the range, exclusive; after `start` and at most 92 days later.
+    #[param(value_type = String, format = DateTime)]
+    end: Option<String>,
+}
+
+/// The caller's hypo- and hyperglycaemic episodes in `[start, end)` (international consensus 2023, Battelino et
+/// al.), from the readings in the range on a 5-minute grid (readings up to 45 minutes apart interpolated; a longer
+/// gap ends an episode). An episode starts after ≥ 15 consecutive minutes beyond the threshold (3 grid points, e.g.
+/// readings at 10:00, 10:05, 10:10) and ends when ≥ 15 consecutive minutes back begin; a shorter excursion back is
+/// part of it. Level 1: < 70 / > 180 mg/dL; level 2: < 54 / > 250 mg/dL.
+///
+/// **Nesting:** a level-2 episode always lies inside a level-1 episode of the same type. Both are listed: the level-1
+/// episode has `contains_level_2: true`, and the level-2 episode follows it with its own start, end and nadir or
+/// peak. Level-1 counts in `summary` therefore include the episodes that reached level 2. `extended` (level-1 hypo
+/// only) marks more than 120 consecutive minutes below 70 mg/dL.
+///
+/// `start` is the first grid point beyond the threshold, `end` the first of the 15 minutes back (or 5 minutes after
+/// the last point before a gap or the end of the data), `duration_minutes = end − start`. Only readings in the range
+/// count: an episode under way at a range boundary is cut there. Nadir and peak are in the caller's display unit
+/// (`unit`), mg/dL to 0.1, mmol/L to 0.01.
+#[utoipa::path(
+    get, path = "/api/v1/insights/episodes", tag = "insights",
+    params(EpisodesQuery, glucolens_web::reader::OwnerHeader),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The episodes by start (a level-2 episode right after the level-1 episode it lies in) and their counts by type and level", body = EpisodeList),
+        EpisodesProblems,
+    )
+)]
+async fn list_episodes(
+    State(state): State<AppState>,
+    reader: DataReader,
+    request_id: RequestId,
+    ApiQuery(query): ApiQuery<EpisodesQuery>,
+) -> Result<ApiJson<EpisodeList>, ApiError> {
+    let mut errors = Vec::new();
+    let range = parse_time_range(
+        query.start.as_deref(),
+        query.end.as_deref(),
+        glucolens_domain::MAX_QUERY_DAYS,
+        "",
+        &mut errors,
+    );
+    let range = match range {
+        Some(range) if errors.is_empty() => range,
+        _ => return Err(ApiError::Validation(errors)),
+    };
+    let list = episodes::list(&state.db, reader.owner_id, &reader.settings, range).await?;
+    audit_read(&state, &reader, &request_id, "glucose_episodes").await?;
+    Ok(ApiJson(list))
 }

@@ -1,5 +1,6 @@
 //! The retrieval endpoint group: a user's readings, sleep, activities and meals (by range, by id, or as a sync),
-//! daily summary and dashboard, each read audited.
+//! daily summary and dashboard, each read audited. Every route reads through `glucolens_web::DataReader`: the
+//! caller's own data, or an owner's through a grant of scope `read`.
 
 mod listing;
 mod metrics;
@@ -11,10 +12,10 @@ use axum::routing::get;
 use axum::Router;
 // Each read is audited through the one shared helper (`crate::audit_read` for this crate's handlers).
 use glucolens_domain::{FieldError, GlucoseUnit, UserTimeZone};
-use glucolens_store::users::{self, StoredSettings};
+use glucolens_store::users::StoredSettings;
 use glucolens_web::audit::audit_read;
 use glucolens_web::AppState;
-use glucolens_web::{openapi, with_api_layers, ApiError, AuthUser};
+use glucolens_web::{openapi, with_api_layers, ApiError};
 use utoipa::OpenApi;
 
 /// Every route this function serves (see `glucolens_web::routes::ROUTES`).
@@ -61,7 +62,10 @@ glucolens_web::problem_responses! {
     /// The problem responses every retrieval route can give, documented once.
     ProblemResponses = [
         openapi::UNAUTHORIZED,
-        ("404", "The caller's account no longer exists"),
+        (
+            "404",
+            "No such record, or `X-GlucoLens-Owner` names no active grant of scope `read` to the caller",
+        ),
         ("422", "Invalid query parameters; `errors` lists each one"),
         openapi::RATE_LIMITED,
         openapi::UNAVAILABLE,
@@ -75,14 +79,8 @@ struct DisplaySettings {
     unit: GlucoseUnit,
 }
 
-/// The caller's settings, read once per request (the account may have been erased since its token was checked).
-async fn settings(state: &AppState, user: AuthUser) -> Result<(StoredSettings, DisplaySettings), ApiError> {
-    let stored = users::settings(&state.db, user.id).await?.ok_or(ApiError::NotFound)?;
-    let display = display_settings(&stored)?;
-    Ok((stored, display))
-}
-
-/// How `stored` settings show data (for a handler that has them already, e.g. from `glucolens_web::auth::Caller`).
+/// How `stored` settings show data: the data owner's, which the reader read with the request's credentials
+/// (`glucolens_web::reader::Access::settings`).
 fn display_settings(stored: &StoredSettings) -> Result<DisplaySettings, ApiError> {
     // Both columns were validated on write; a value that no longer parses is a corrupt row, not client input.
     let corrupt = |e: FieldError| sqlx::Error::Decode(format!("users.{}: {}", e.field, e.code).into());

@@ -5,14 +5,13 @@
 
 use chrono::{DateTime, Utc};
 use glucolens_app::records::{self as edits, FeedCursor};
-use glucolens_domain::{parse_time_range, parse_timestamp, FieldError};
+use glucolens_domain::{parse_time_range, parse_timestamp, FieldError, MAX_QUERY_DAYS};
 use glucolens_store::records::{self, Change, PagePosition, RecordTable};
-use glucolens_web::{ApiError, AppState, AuthUser};
+use glucolens_web::reader::Access;
+use glucolens_web::{ApiError, AppState};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// Longest range one request may ask for; longer histories are read range by range.
-const MAX_RANGE_DAYS: i64 = 92;
 const DEFAULT_PAGE_SIZE: i64 = 1000;
 const MAX_PAGE_SIZE: i64 = 5000;
 
@@ -115,7 +114,7 @@ impl ListQuery {
         let range = parse_time_range(
             self.start.as_deref(),
             self.end.as_deref(),
-            MAX_RANGE_DAYS,
+            MAX_QUERY_DAYS,
             " (or `updated_since` for a sync)",
             errors,
         );
@@ -165,17 +164,17 @@ impl<R> RecordPage<R> {
     }
 }
 
-/// The page `request` asks for, of the caller's records of kind `T` (the caller audits the read).
+/// The page `request` asks for, of the records of kind `T` of the owner `reader` reads (the caller audits the read).
 pub async fn list<T: RecordTable>(
     state: &AppState,
-    user: AuthUser,
+    reader: &Access,
     request: ListRequest,
 ) -> Result<RecordPage<T>, ApiError> {
     let limit = request.limit;
     match request.listing {
         Listing::Range { start, end, after } => {
             // One row beyond the page tells whether another page follows.
-            let mut rows = records::page::<T>(&state.db, user.id, start, end, after, limit + 1).await?;
+            let mut rows = records::page::<T>(&state.db, reader.owner_id, start, end, after, limit + 1).await?;
             let has_more = rows.len() as i64 > limit;
             rows.truncate(limit as usize);
             let next_cursor = has_more.then(|| rows.last()).flatten().map(|last| {
@@ -192,7 +191,7 @@ pub async fn list<T: RecordTable>(
             })
         }
         Listing::Changes { since, cursor } => {
-            let page = edits::feed::<T>(&state.db, user.id, since, cursor, limit).await?;
+            let page = edits::feed::<T>(&state.db, reader.owner_id, since, cursor, limit).await?;
             let (mut items, mut deleted) = (Vec::new(), Vec::new());
             for change in page.changes {
                 match change {

@@ -5,8 +5,9 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use glucolens_domain::{GlucoseUnit, MgDl};
 use glucolens_store::records::{self, GlucoseRow};
+use glucolens_web::reader::OwnerHeader;
 use glucolens_web::AppState;
-use glucolens_web::{ApiError, ApiJson, ApiQuery, AuthUser, RecordId, RequestId};
+use glucolens_web::{ApiError, ApiJson, ApiQuery, DataReader, RecordId, RequestId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -65,24 +66,24 @@ impl Reading {
     get,
     path = "/api/v1/glucose/readings",
     tag = "retrieval",
-    params(ListQuery),
+    params(ListQuery, OwnerHeader),
     security(("bearer" = [])),
     responses((status = 200, description = "One page of readings", body = ReadingsPage), ProblemResponses)
 )]
 pub async fn glucose_readings(
-    user: AuthUser,
+    reader: DataReader,
     request_id: RequestId,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<ApiJson<ReadingsPage>, ApiError> {
     let request = query.validate()?;
-    let (_, settings) = crate::settings(&state, user).await?;
+    let settings = crate::display_settings(&reader.settings)?;
     let (start, end) = match request.listing {
         Listing::Range { start, end, .. } => (Some(start), Some(end)),
         Listing::Changes { .. } => (None, None),
     };
-    let page = listing::list::<GlucoseRow>(&state, user, request).await?;
-    crate::audit_read(&state, user, &request_id, "glucose_readings").await?;
+    let page = listing::list::<GlucoseRow>(&state, &reader, request).await?;
+    crate::audit_read(&state, &reader, &request_id, "glucose_readings").await?;
     Ok(ApiJson(ReadingsPage {
         unit: settings.unit,
         start,
@@ -111,21 +112,21 @@ pub struct ReadingWithUnit {
     get,
     path = "/api/v1/glucose/readings/{id}",
     tag = "retrieval",
-    params(("id" = i64, Path, description = "The reading's id")),
+    params(("id" = i64, Path, description = "The reading's id"), OwnerHeader),
     security(("bearer" = [])),
     responses((status = 200, description = "The reading", body = ReadingWithUnit), ProblemResponses)
 )]
 pub async fn glucose_reading(
-    user: AuthUser,
+    reader: DataReader,
     request_id: RequestId,
     State(state): State<AppState>,
     RecordId(id): RecordId,
 ) -> Result<ApiJson<ReadingWithUnit>, ApiError> {
-    let (_, settings) = crate::settings(&state, user).await?;
-    let row = records::get::<GlucoseRow>(&state.db, user.id, id, false)
+    let settings = crate::display_settings(&reader.settings)?;
+    let row = records::get::<GlucoseRow>(&state.db, reader.owner_id, id, false)
         .await?
         .ok_or(ApiError::NotFound)?;
-    crate::audit_read(&state, user, &request_id, "glucose_readings").await?;
+    crate::audit_read(&state, &reader, &request_id, "glucose_readings").await?;
     Ok(ApiJson(ReadingWithUnit {
         unit: settings.unit,
         reading: Reading::new(row, settings.unit),

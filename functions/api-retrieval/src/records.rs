@@ -5,7 +5,8 @@ use axum::extract::State;
 use chrono::NaiveDate;
 use glucolens_domain::local_day;
 use glucolens_store::records::{self, ActivityRow, MealRow, RecordTable, SleepRow};
-use glucolens_web::{ApiError, ApiJson, ApiQuery, AppState, AuthUser, RecordId, RequestId};
+use glucolens_web::reader::{Access, OwnerHeader};
+use glucolens_web::{ApiError, ApiJson, ApiQuery, AppState, DataReader, RecordId, RequestId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -23,43 +24,38 @@ pub struct SleepSession {
     pub session: SleepRow,
 }
 
-/// Sleep sessions, activities or meals of the caller, read and audited as `resource`.
+/// Sleep sessions, activities or meals of the owner `reader` reads, read and audited as `resource`.
 async fn list<T: RecordTable>(
     state: &AppState,
-    user: AuthUser,
+    reader: &Access,
     request_id: &RequestId,
     query: ListQuery,
     resource: &str,
 ) -> Result<RecordPage<T>, ApiError> {
     let request = query.validate()?;
-    let page = listing::list::<T>(state, user, request).await?;
-    crate::audit_read(state, user, request_id, resource).await?;
+    let page = listing::list::<T>(state, reader, request).await?;
+    crate::audit_read(state, reader, request_id, resource).await?;
     Ok(page)
 }
 
-/// One record of the caller, read and audited as `resource`.
+/// One record of the owner `reader` reads, read and audited as `resource`.
 async fn one<T: RecordTable>(
     state: &AppState,
-    user: AuthUser,
+    reader: &Access,
     request_id: &RequestId,
     id: i64,
     resource: &str,
 ) -> Result<T, ApiError> {
-    let row = records::get::<T>(&state.db, user.id, id, false)
+    let row = records::get::<T>(&state.db, reader.owner_id, id, false)
         .await?
         .ok_or(ApiError::NotFound)?;
-    crate::audit_read(state, user, request_id, resource).await?;
+    crate::audit_read(state, reader, request_id, resource).await?;
     Ok(row)
 }
 
-/// Each session with its night, in the caller's zone.
-async fn with_nights(
-    state: &AppState,
-    user: AuthUser,
-    sessions: RecordPage<SleepRow>,
-) -> Result<RecordPage<SleepSession>, ApiError> {
-    let (_, settings) = crate::settings(state, user).await?;
-    let zone = settings.time_zone.tz();
+/// Each session with its night, in the owner's zone.
+fn with_nights(reader: &Access, sessions: RecordPage<SleepRow>) -> Result<RecordPage<SleepSession>, ApiError> {
+    let zone = crate::display_settings(&reader.settings)?.time_zone.tz();
     Ok(sessions.map(|session| SleepSession {
         date: local_day::night_of(zone, session.sleep_start),
         session,
@@ -71,19 +67,19 @@ async fn with_nights(
     get,
     path = "/api/v1/sleep",
     tag = "retrieval",
-    params(ListQuery),
+    params(ListQuery, OwnerHeader),
     security(("bearer" = [])),
     responses((status = 200, description = "One page of sleep sessions", body = RecordPage<SleepSession>),
         ProblemResponses)
 )]
 pub async fn sleep_sessions(
-    user: AuthUser,
+    reader: DataReader,
     request_id: RequestId,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<ApiJson<RecordPage<SleepSession>>, ApiError> {
-    let page = list::<SleepRow>(&state, user, &request_id, query, "sleep").await?;
-    Ok(ApiJson(with_nights(&state, user, page).await?))
+    let page = list::<SleepRow>(&state, &reader, &request_id, query, "sleep").await?;
+    Ok(ApiJson(with_nights(&reader, page)?))
 }
 
 /// One of the caller's sleep sessions.
@@ -91,18 +87,18 @@ pub async fn sleep_sessions(
     get,
     path = "/api/v1/sleep/{id}",
     tag = "retrieval",
-    params(("id" = i64, Path, description = "The session's id")),
+    params(("id" = i64, Path, description = "The session's id"), OwnerHeader),
     security(("bearer" = [])),
     responses((status = 200, description = "The session", body = SleepSession), ProblemResponses)
 )]
 pub async fn sleep_session(
-    user: AuthUser,
+    reader: DataReader,
     request_id: RequestId,
     State(state): State<AppState>,
     RecordId(id): RecordId,
 ) -> Result<ApiJson<SleepSession>, ApiError> {
-    let session = one::<SleepRow>(&state, user, &request_id, id, "sleep").await?;
-    let (_, settings) = crate::settings(&state, user).await?;
+    let session = one::<SleepRow>(&state, &reader, &request_id, id, "sleep").await?;
+    let settings = crate::display_settings(&reader.settings)?;
     Ok(ApiJson(SleepSession {
         date: local_day::night_of(settings.time_zone.tz(), session.sleep_start),
         session,
@@ -114,18 +110,20 @@ pub async fn sleep_session(
     get,
     path = "/api/v1/activities",
     tag = "retrieval",
-    params(ListQuery),
+    params(ListQuery, OwnerHeader),
     security(("bearer" = [])),
     responses((status = 200, description = "One page of activities", body = RecordPage<ActivityRow>),
         ProblemResponses)
 )]
 pub async fn activities(
-    user: AuthUser,
+    reader: DataReader,
     request_id: RequestId,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<ApiJson<RecordPage<ActivityRow>>, ApiError> {
-    list(&state, user, &request_id, query, "activities").await.map(ApiJson)
+    list(&state, &reader, &request_id, query, "activities")
+        .await
+        .map(ApiJson)
 }
 
 /// One of the caller's activities.
@@ -133,17 +131,17 @@ pub async fn activities(
     get,
     path = "/api/v1/activities/{id}",
     tag = "retrieval",
-    params(("id" = i64, Path, description = "The activity's id")),
+    params(("id" = i64, Path, description = "The activity's id"), OwnerHeader),
     security(("bearer" = [])),
     responses((status = 200, description = "The activity", body = ActivityRow), ProblemResponses)
 )]
 pub async fn activity(
-    user: AuthUser,
+    reader: DataReader,
     request_id: RequestId,
     State(state): State<AppState>,
     RecordId(id): RecordId,
 ) -> Result<ApiJson<ActivityRow>, ApiError> {
-    one(&state, user, &request_id, id, "activities").await.map(ApiJson)
+    one(&state, &reader, &request_id, id, "activities").await.map(ApiJson)
 }
 
 /// The caller's meals eaten in `[start, end)`, or what changed since `updated_since`.
@@ -151,17 +149,17 @@ pub async fn activity(
     get,
     path = "/api/v1/meals",
     tag = "retrieval",
-    params(ListQuery),
+    params(ListQuery, OwnerHeader),
     security(("bearer" = [])),
     responses((status = 200, description = "One page of meals", body = RecordPage<MealRow>), ProblemResponses)
 )]
 pub async fn meals(
-    user: AuthUser,
+    reader: DataReader,
     request_id: RequestId,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<ApiJson<RecordPage<MealRow>>, ApiError> {
-    list(&state, user, &request_id, query, "meals").await.map(ApiJson)
+    list(&state, &reader, &request_id, query, "meals").await.map(ApiJson)
 }
 
 /// One of the caller's meals.
@@ -169,15 +167,15 @@ pub async fn meals(
     get,
     path = "/api/v1/meals/{id}",
     tag = "retrieval",
-    params(("id" = i64, Path, description = "The meal's id")),
+    params(("id" = i64, Path, description = "The meal's id"), OwnerHeader),
     security(("bearer" = [])),
     responses((status = 200, description = "The meal", body = MealRow), ProblemResponses)
 )]
 pub async fn meal(
-    user: AuthUser,
+    reader: DataReader,
     request_id: RequestId,
     State(state): State<AppState>,
     RecordId(id): RecordId,
 ) -> Result<ApiJson<MealRow>, ApiError> {
-    one(&state, user, &request_id, id, "meals").await.map(ApiJson)
+    one(&state, &reader, &request_id, id, "meals").await.map(ApiJson)
 }

@@ -11,9 +11,9 @@ use glucolens_app::aggregation::{self, AggregationError};
 use glucolens_domain::aggregate::DailyAggregate;
 use glucolens_domain::local_day::{expected_slots, today, LocalDays};
 use glucolens_domain::{FieldError, GlucoseUnit};
-use glucolens_web::auth::Caller;
+use glucolens_web::reader::{Access, OwnerHeader};
 use glucolens_web::AppState;
-use glucolens_web::{audit, ApiError, ApiJson, ApiQuery, RequestId};
+use glucolens_web::{audit, ApiError, ApiJson, ApiQuery, DataReader, RequestId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -114,16 +114,16 @@ fn parse_days(raw: Option<&str>) -> Result<u64, FieldError> {
         .ok_or_else(|| FieldError::new("days", "invalid_days", "`days` must be 7, 30 or 90"))
 }
 
-/// The caller's local days `first..=last` (stored rows where current, the rest live), read by the statement that
-/// records the read of `resource`.
+/// The owner's local days `first..=last` (stored rows where current, the rest live), read by the statement that
+/// records the read.
 async fn local_days(
     state: &AppState,
-    caller: &Caller,
+    reader: &Access,
     (first, last): (NaiveDate, NaiveDate),
     today: NaiveDate,
     read: glucolens_store::audit::Read<'_>,
 ) -> Result<BTreeMap<NaiveDate, DailyAggregate>, ApiError> {
-    aggregation::read_days(&state.db, caller.user.id, &caller.settings, (first, last), today, read)
+    aggregation::read_days(&state.db, reader.owner_id, &reader.settings, (first, last), today, read)
         .await
         .map_err(|error| match error {
             AggregationError::Database(e) => e.into(),
@@ -153,24 +153,24 @@ fn period_figures(
     get,
     path = "/api/v1/glucose/daily-summary",
     tag = "retrieval",
-    params(DailySummaryQuery),
+    params(DailySummaryQuery, OwnerHeader),
     security(("bearer" = [])),
     responses((status = 200, description = "The day's metrics", body = DailySummary), ProblemResponses)
 )]
 pub async fn daily_summary(
-    caller: Caller,
+    reader: DataReader,
     request_id: RequestId,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<DailySummaryQuery>,
 ) -> Result<ApiJson<DailySummary>, ApiError> {
-    let settings = crate::display_settings(&caller.settings)?;
+    let settings = crate::display_settings(&reader.settings)?;
     let tz = settings.time_zone.tz();
     let now = Utc::now();
     let today = today(tz, now);
     let date = parse_date(query.date.as_deref(), today).map_err(ApiError::invalid)?;
     let day = LocalDays::day(tz, date);
-    let read = audit::read_of(&request_id, "glucose_daily_summary");
-    let days = local_days(&state, &caller, (date, date), today, read).await?;
+    let read = audit::read_of(&reader, &request_id, "glucose_daily_summary");
+    let days = local_days(&state, &reader, (date, date), today, read).await?;
     let (glucose, lifestyle) = period_figures(&days, settings.unit, day, now);
     Ok(ApiJson(DailySummary {
         date,
@@ -189,25 +189,25 @@ pub async fn daily_summary(
     get,
     path = "/api/v1/dashboard/summary",
     tag = "retrieval",
-    params(DashboardQuery),
+    params(DashboardQuery, OwnerHeader),
     security(("bearer" = [])),
     responses((status = 200, description = "The dashboard", body = DashboardSummary), ProblemResponses)
 )]
 pub async fn dashboard_summary(
-    caller: Caller,
+    reader: DataReader,
     request_id: RequestId,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<DashboardQuery>,
 ) -> Result<ApiJson<DashboardSummary>, ApiError> {
     let days = parse_days(query.days.as_deref()).map_err(ApiError::invalid)?;
-    let settings = crate::display_settings(&caller.settings)?;
+    let settings = crate::display_settings(&reader.settings)?;
     let tz = settings.time_zone.tz();
     let now = Utc::now();
     let today = today(tz, now);
     let current = LocalDays::ending(tz, today, days);
     let previous = current.previous(tz);
-    let read = audit::read_of(&request_id, "dashboard_summary");
-    let stored = local_days(&state, &caller, (previous.first, current.last), today, read).await?;
+    let read = audit::read_of(&reader, &request_id, "dashboard_summary");
+    let stored = local_days(&state, &reader, (previous.first, current.last), today, read).await?;
     let (glucose, lifestyle) = period_figures(&stored, settings.unit, current, now);
     let (earlier_glucose, earlier_lifestyle) = period_figures(&stored, settings.unit, previous, now);
     let (lifestyle, earlier_lifestyle) = (

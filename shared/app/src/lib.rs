@@ -12,3 +12,5 @@ pub mod jobs;
 pub mod queue;
 pub mod record_writer;
 pub mod records;
+pub mod report;
+pub mod shares;

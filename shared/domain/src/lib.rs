@@ -93,6 +93,10 @@ pub fn parse_timestamp(field: &str, raw: &str) -> Result<chrono::DateTime<chrono
     Ok(time)
 }
 
+/// Longest time range one read of records or episodes may ask for (a quarter): bounds the rows and the work of
+/// one request.
+pub const MAX_QUERY_DAYS: i64 = 92;
+
 /// A time range `[start, end)` from query parameters: both required (`required_hint` ends the `required` reason,
 /// e.g. with what may be sent instead), each a [`parse_timestamp`], `end` after `start` (`invalid_range`) and at
 /// most `max_days` later (`range_too_long`). Every problem is pushed to `errors`; the range only when both parse.

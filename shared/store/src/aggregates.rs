@@ -413,14 +413,19 @@ pub async fn read_days(
             marked("a.date + 1"),
         )
     });
-    let sql = format!("WITH {}, {} {}", audit::read_cte(5), span_cte(spans.len(), 7), *STORED);
+    let spans_from = 5 + audit::READ_PARAMS;
+    let sql = format!(
+        "WITH {}, {} {}",
+        audit::read_cte(5),
+        span_cte(spans.len(), spans_from),
+        *STORED
+    );
     let query = sqlx::query(&sql)
         .bind(user_id)
         .bind(low_preference_sources)
         .bind(first)
-        .bind(last)
-        .bind(audit.resource)
-        .bind(audit.request_id);
+        .bind(last);
+    let query = audit::bind_read(query, audit);
     let mut read = ReadDays::default();
     for row in bind_spans(query, spans).fetch_all(conn).await? {
         if row.try_get::<Option<NaiveDate>, _>("date")?.is_some() {

@@ -9,7 +9,8 @@
 //! exported: `user_id` (the export's header names the user once), `users.password_hash`, `imports.object_key`
 //! (where the uploaded file was kept, meaningless outside the service), and the tables of credentials and
 //! bookkeeping (refresh tokens, Nightscout secret hashes, rate-limit windows, dirty days, analysis runs, deletion
-//! tombstones).
+//! tombstones, and the grants given to others, which `GET /api/v1/shares` lists; the reads made through them are in
+//! the exported audit rows).
 
 use futures_util::stream::BoxStream;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
@@ -129,7 +130,7 @@ impl Table {
             Table::AuditLog => export_query!(
                 "audit_log",
                 owner "user_id",
-                columns "id, action, resource, request_id, occurred_at",
+                columns "id, action, resource, request_id, occurred_at, actor_kind, actor_id, share_id",
                 order "occurred_at, id"
             ),
         }

@@ -18,6 +18,7 @@ pub mod meals;
 pub mod rate_limit;
 pub mod records;
 pub mod refresh_tokens;
+pub mod shares;
 pub mod sleep;
 pub mod tasks;
 pub mod users;

@@ -38,14 +38,20 @@ pub enum Rotation {
     Rejected,
 }
 
-fn digest(token: &str) -> Vec<u8> {
+/// What is stored of an opaque secret (a refresh token, a share link): its SHA-256.
+pub(crate) fn digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-async fn insert(conn: &mut PgConnection, user_id: Uuid, family_id: Uuid) -> Result<IssuedRefreshToken, sqlx::Error> {
+/// A new opaque secret: 32 random bytes from the OS, base64url without padding.
+pub(crate) fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+async fn insert(conn: &mut PgConnection, user_id: Uuid, family_id: Uuid) -> Result<IssuedRefreshToken, sqlx::Error> {
+    let token = new_secret();
     let expires_at = Utc::now() + REFRESH_TOKEN_TTL;
     sqlx::query(
         "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)",

@@ -3,6 +3,10 @@
 //! request against the caller's rate limit, all before a handler runs and the database part in one round trip, which
 //! also reads the account's settings ([`Caller`]); handlers scope every query to `AuthUser::id`, so no request can
 //! reach another user's rows.
+//!
+//! These extractors are for a caller acting on their own account. A grantee reading someone else's data names the
+//! owner in [`OWNER_HEADER`], which only the read extractors (`crate::reader`) accept: here it is refused with 403
+//! `grant_is_read_only`, so a grant can never reach a write, an account route or the sharing routes.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -38,10 +42,28 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+/// The header a grantee sends to read the data of the owner it names (a user id); see `crate::reader`.
+pub const OWNER_HEADER: &str = "x-glucolens-owner";
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if parts.headers.contains_key(OWNER_HEADER) {
+            return Err(ApiError::Forbidden {
+                code: "grant_is_read_only",
+                detail: "a grant only reads its owner's data: this route acts on your own account; send it without \
+                         X-GlucoLens-Owner",
+            });
+        }
+        Caller::authenticate(parts, state).await
+    }
+}
+
+impl Caller {
+    /// Verifies the bearer token and counts the request, whatever else the request carries (the read extractors
+    /// decide about [`OWNER_HEADER`] themselves).
+    pub(crate) async fn authenticate(parts: &Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)

@@ -1,8 +1,9 @@
 //! GlucoLens HTTP plumbing, shared by every HTTP function: one error type ([`ApiError`]) mapped once to RFC 9457
 //! problem responses (the application's errors included), the authenticated-user extractor (with the per-user rate
-//! limit), size-limited JSON bodies and queries, audit of reads, middleware, OpenAPI helpers, the route table and
-//! the Lambda HTTP runner. Does not belong here: SQL (the store), rules (the domain), what a request does (the
-//! application), AWS clients (`glucolens-aws`).
+//! limit) and the read extractors (own data, or another user's through a grant), size-limited JSON bodies and
+//! queries, audit of reads, middleware, OpenAPI helpers, the route table and the Lambda HTTP runner. Does not
+//! belong here: SQL (the store), rules (the domain), what a request does (the application), AWS clients
+//! (`glucolens-aws`).
 
 pub mod audit;
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod openapi;
 pub mod path;
 pub mod problem;
 pub mod query;
+pub mod reader;
 pub mod routes;
 pub mod state;
 
@@ -21,6 +23,7 @@ pub use json::ApiJson;
 pub use path::RecordId;
 pub use problem::{ApiError, Dependency};
 pub use query::ApiQuery;
+pub use reader::{DataReader, ReportReader};
 pub use state::AppState;
 
 /// Largest request body the API accepts. Lambda's synchronous payload limit is 6 MB for the whole event; 5 MB of

@@ -7,8 +7,11 @@ use glucolens_importers::ParseError;
 use serde::Serialize;
 
 use glucolens_app::import_service::ImportError;
+use glucolens_app::insights::InsightsError;
 use glucolens_app::jobs::JobError;
 use glucolens_app::records::EditError;
+use glucolens_app::report::ReportError;
+use glucolens_app::shares::ShareError;
 use glucolens_domain::{rules, FieldError};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +24,9 @@ pub enum ApiError {
     BadRequest { code: &'static str, detail: String },
     #[error("{detail}")]
     Unauthorized { code: &'static str, detail: &'static str },
+    /// Authenticated, but the request is not one the caller may make this way (e.g. a write through a grant).
+    #[error("{detail}")]
+    Forbidden { code: &'static str, detail: &'static str },
     /// Also returned for other users' resources, so their existence is never revealed.
     #[error("not found")]
     NotFound,
@@ -133,6 +139,7 @@ impl ApiError {
             ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Invalid input"),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code, "Bad request"),
             ApiError::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, code, "Unauthorized"),
+            ApiError::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code, "Forbidden"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code, "Conflict"),
             ApiError::PayloadTooLarge { .. } => {
@@ -256,6 +263,47 @@ impl From<EditError> for ApiError {
                 detail: format!("another stored record already has this `{field}` and `source`; nothing was changed"),
             },
             EditError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<ShareError> for ApiError {
+    fn from(error: ShareError) -> Self {
+        match error {
+            ShareError::Invalid(errors) => ApiError::Validation(errors),
+            ShareError::NoSuchAccount => ApiError::invalid(FieldError::new(
+                "grantee_email",
+                "no_such_account",
+                "no account has this email; ask them to register first, or share a link (`link: true`) instead",
+            )),
+            ShareError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<InsightsError> for ApiError {
+    fn from(error: InsightsError) -> Self {
+        match error {
+            InsightsError::Database(e) => e.into(),
+            // The account was erased after its token was checked.
+            InsightsError::UnknownUser => ApiError::NotFound,
+            InsightsError::BadData(_) => ApiError::internal(error),
+        }
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(error: ReportError) -> Self {
+        match error {
+            ReportError::Database(e) => e.into(),
+            // The account was erased after its token was checked.
+            ReportError::UnknownUser => ApiError::NotFound,
+            ReportError::EndsAfterToday => ApiError::invalid(FieldError::new(
+                "end",
+                "date_in_future",
+                "the date is after today in your time zone",
+            )),
+            other => ApiError::internal(other),
         }
     }
 }

@@ -12,6 +12,7 @@ pub enum Function {
     Docs,
     Nightscout,
     Imports,
+    Reports,
 }
 
 impl Function {
@@ -26,6 +27,7 @@ impl Function {
             Function::Docs => "DocsFunction",
             Function::Nightscout => "NightscoutFunction",
             Function::Imports => "ImportsFunction",
+            Function::Reports => "ReportsFunction",
         }
     }
 }
@@ -56,6 +58,11 @@ pub const ROUTES: &[Route] = &[
     route("PATCH", "/api/v1/users/me", Auth),
     route("DELETE", "/api/v1/users/me", Auth),
     route("GET", "/api/v1/users/me/export", Auth),
+    route("GET", "/api/v1/users/me/access-log", Auth),
+    route("POST", "/api/v1/shares", Auth),
+    route("GET", "/api/v1/shares", Auth),
+    route("GET", "/api/v1/shares/received", Auth),
+    route("DELETE", "/api/v1/shares/{id}", Auth),
     route("GET", "/api/v1/glucose/readings", Retrieval),
     route("GET", "/api/v1/glucose/daily-summary", Retrieval),
     route("GET", "/api/v1/dashboard/summary", Retrieval),
@@ -68,8 +75,10 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/meals/{id}", Retrieval),
     route("GET", "/api/v1/insights/correlations", Insights),
     route("GET", "/api/v1/insights/patterns", Insights),
+    route("GET", "/api/v1/insights/episodes", Insights),
     route("GET", "/api/v1/insights/recommendations", Insights),
     route("POST", "/api/v1/insights/trigger-analysis", Insights),
+    route("GET", "/api/v1/reports/agp", Reports),
     route("POST", "/api/v1/tasks/aggregate-daily", Tasks),
     route("POST", "/api/v1/tasks/discover-patterns", Tasks),
     route("GET", "/api/v1/tasks/status/{task_id}", Tasks),

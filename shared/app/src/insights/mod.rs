@@ -4,6 +4,7 @@
 //! redelivered message produces the same rows, not more.
 
 pub mod correlations;
+pub mod episodes;
 pub mod patterns;
 pub mod recommendations;
 
