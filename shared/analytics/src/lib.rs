@@ -4,6 +4,7 @@
 pub mod cgm;
 pub mod error;
 pub mod matrix_profile;
+pub mod meals;
 pub mod metrics;
 pub mod pcmci;
 pub mod rules;
