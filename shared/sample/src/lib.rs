@@ -28,6 +28,27 @@
 //! `D` is chosen so the area is `0.1 · d · 1440`, i.e. 0.1 mg/dL of daily mean per minute. Dawn rise: +15 mg/dL
 //! at 07:00 (Gaussian, SD 1 h). Meals late in the evening spill a few percent of their area past midnight.
 //!
+//! # Planted events (for validity tests of meal responses, explained episodes and day clusters)
+//!
+//! A second seeded stream (so the draws above stay as they were) decides each day's kind;
+//! [`generate_user_with_plants`] returns what it planted ([`Planted`]):
+//! - **Named lunches** (on about 30 % of days, never on days chosen for a post-exercise low): the lunch is one of
+//!   [`NAMED_MEALS`] in turn, eaten at 12:45 ± 15 min, with carbohydrate (at the average glycaemic index) chosen so
+//!   its own response peaks at the meal's documented rise 50 minutes after eating: pasta lunch +80, rice bowl +50,
+//!   green salad +30 mg/dL. The smallest is +30, not +20: with this model's sensor noise and wander a measured peak
+//!   overstates a rise by 2–6 mg/dL, up to 30 % of 20, so a +20 meal could not be checked to ±15 %. To keep the two
+//!   hours after it free of other causes, breakfast that day is at 07:00 ± 15 min (≥ 5 h before: its tail adds
+//!   < 4 mg/dL), there is no snack, and a workout, if any, is in the evening.
+//! - **Post-exercise lows** (on about 16 % of days: 55 % of days are chosen, and those with a morning workout get
+//!   one; workouts themselves are left as drawn): a late-onset low ([`LATE_LOW_AFTER_EXERCISE_MINUTES`] after the
+//!   workout ends): a Gaussian dip (SD [`LATE_LOW_SD_MINUTES`] min) deep enough that the expected glucose (everything
+//!   but noise) reaches [`LATE_LOW_NADIR_MG_DL`] mg/dL, so glucose stays below 70 mg/dL for about an hour, 2–4 h
+//!   after the workout ends.
+//! - **Short nights before high days**: the sleep-deficit effect above already makes them (about 1 night in 5 has
+//!   less than [`SHORT_NIGHT_HOURS`] of sleep, and the next day's mean is then at least 8 mg/dL higher); they are
+//!   listed, not added. (Planting extra short nights made the sleep findings outrank the exercise finding in the
+//!   recommendations of the insights end-to-end test.)
+//!
 //! Realism: nightly sleep sessions (bedtime ~23:00, 4–9.5 h, stages), workouts on ~60 % of days, 3 meals and an
 //! occasional snack with macros, sensor gaps (30 min–3 h on ~15 % of days, a 2–6 h sensor change on ~4 %), and
 //! duplicate uploads (3 % of readings also arrive from `apple_health` with the same instant and value, which the
@@ -64,6 +85,89 @@ const EXERCISE_RECOVERY_MINUTES: f64 = 120.0;
 const DAWN_RISE_MG_DL: f64 = 15.0;
 /// How long after an event its effect is still computed (beyond it, < 0.1 % of the area remains).
 const EFFECT_HORIZON_MINUTES: f64 = 12.0 * 60.0;
+
+/// A meal with a planted glucose response, eaten as lunch on named-lunch days.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NamedMeal {
+    pub description: &'static str,
+    /// The peak of the meal's own response (mg/dL above what glucose would have been), 50 minutes after eating.
+    pub rise_mg_dl: f64,
+    /// `rise / 1.2` to 0.1 g, so the glycaemic index is the average 55 and the carbohydrate effect on the daily mean
+    /// stays [`CARBS_MG_DL_PER_10G`].
+    pub carbs_g: f64,
+}
+
+impl NamedMeal {
+    /// The glycaemic index that makes [`meal_response`] peak at the planted rise.
+    fn gi(&self) -> f64 {
+        AVERAGE_GI * self.rise_mg_dl / (MEAL_PEAK_MG_DL_PER_G * self.carbs_g)
+    }
+}
+
+/// The named meals, in the order they take turns.
+pub const NAMED_MEALS: [NamedMeal; 3] = [
+    NamedMeal {
+        description: "pasta lunch",
+        rise_mg_dl: 80.0,
+        carbs_g: 66.7,
+    },
+    NamedMeal {
+        description: "rice bowl",
+        rise_mg_dl: 50.0,
+        carbs_g: 41.7,
+    },
+    NamedMeal {
+        description: "green salad",
+        rise_mg_dl: 30.0,
+        carbs_g: 25.0,
+    },
+];
+/// Minutes from the end of a planted morning workout to the deepest point of its late-onset low.
+pub const LATE_LOW_AFTER_EXERCISE_MINUTES: i64 = 165;
+pub const LATE_LOW_SD_MINUTES: f64 = 35.0;
+/// Where the expected glucose (without noise) bottoms out in a planted low.
+pub const LATE_LOW_NADIR_MG_DL: f64 = 50.0;
+const EXERCISE_LOW_DAY_SHARE: f64 = 0.55;
+const NAMED_LUNCH_DAY_SHARE: f64 = 0.7;
+/// Nights with less sleep than this (awake minutes not counted) are listed as short nights before high days.
+pub const SHORT_NIGHT_HOURS: f64 = 6.0;
+
+/// One planted named lunch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlantedMeal {
+    pub eaten_at: DateTime<Utc>,
+    pub meal: NamedMeal,
+}
+
+/// One planted post-exercise low.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlantedLow {
+    /// The local date.
+    pub date: NaiveDate,
+    pub exercise_start: DateTime<Utc>,
+    pub exercise_end: DateTime<Utc>,
+    /// The deepest point of the low.
+    pub nadir_at: DateTime<Utc>,
+}
+
+/// What [`generate_user_with_plants`] planted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Planted {
+    pub meals: Vec<PlantedMeal>,
+    pub exercise_lows: Vec<PlantedLow>,
+    /// Local dates whose night (starting that evening) had less than [`SHORT_NIGHT_HOURS`] of sleep.
+    pub short_nights: Vec<NaiveDate>,
+    /// Local dates after a short night that lie in the generated days (mean glucose ≥ 8 mg/dL higher).
+    pub high_days: Vec<NaiveDate>,
+}
+
+/// What kind of day the planting stream chose.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum DayKind {
+    Usual,
+    NamedLunch(NamedMeal),
+    ExerciseLow,
+}
 
 /// Readings per insert statement: large enough to amortise round trips, small enough to keep each statement short.
 const GLUCOSE_BATCH: usize = 10_000;
@@ -145,14 +249,27 @@ fn exercise_dip(minutes: f64, duration: f64) -> f64 {
 
 /// An event that shapes the glucose trace for some hours after `at`.
 enum Effect {
-    Meal { at: DateTime<Utc>, carbs_g: f64, gi: f64 },
-    Exercise { at: DateTime<Utc>, minutes: f64 },
+    Meal {
+        at: DateTime<Utc>,
+        carbs_g: f64,
+        gi: f64,
+    },
+    Exercise {
+        at: DateTime<Utc>,
+        minutes: f64,
+    },
+    /// A planted late-onset low centred on `nadir_at`; `depth` is set from the expected glucose there.
+    LateLow {
+        nadir_at: DateTime<Utc>,
+        depth: f64,
+    },
 }
 
 impl Effect {
     fn start(&self) -> DateTime<Utc> {
         match self {
             Effect::Meal { at, .. } | Effect::Exercise { at, .. } => *at,
+            Effect::LateLow { nadir_at, .. } => *nadir_at - Duration::minutes((3.0 * LATE_LOW_SD_MINUTES) as i64),
         }
     }
 
@@ -161,13 +278,33 @@ impl Effect {
         match *self {
             Effect::Meal { carbs_g, gi, .. } => meal_response(minutes, carbs_g, gi),
             Effect::Exercise { minutes: duration, .. } => -exercise_dip(minutes, duration),
+            Effect::LateLow { nadir_at, depth } => {
+                let from_nadir = (time - nadir_at).num_seconds() as f64 / 60.0;
+                -depth * (-0.5 * (from_nadir / LATE_LOW_SD_MINUTES).powi(2)).exp()
+            }
         }
     }
 }
 
 /// Generates user `index` of a run seeded with `seed`: `days` local days from `start`. Pure and deterministic.
 pub fn generate_user(seed: u64, index: usize, email_prefix: &str, start: NaiveDate, days: u32) -> SampleUser {
-    let mut rng = StdRng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    generate_user_with_plants(seed, index, email_prefix, start, days).0
+}
+
+/// [`generate_user`] and what it planted (see the module documentation).
+pub fn generate_user_with_plants(
+    seed: u64,
+    index: usize,
+    email_prefix: &str,
+    start: NaiveDate,
+    days: u32,
+) -> (SampleUser, Planted) {
+    let user_seed = seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut rng = StdRng::seed_from_u64(user_seed);
+    // A separate stream for the plants, so adding them left the other draws as they were.
+    let mut plant_rng = StdRng::seed_from_u64(user_seed ^ 0x504C_414E_5453);
+    let mut planted = Planted::default();
+    let mut named_turn = 0;
     let time_zone = UserTimeZone::parse(TIME_ZONES[index % TIME_ZONES.len()]).expect("listed zones are valid");
     let tz = time_zone.tz();
     let device_source = if index.is_multiple_of(2) { "dexcom" } else { "libre" };
@@ -184,6 +321,20 @@ pub fn generate_user(seed: u64, index: usize, email_prefix: &str, start: NaiveDa
         let date = start + Duration::days(i64::from(day));
         let deficit = (SLEEP_TARGET_HOURS - previous_night_hours).max(0.0);
         day_offsets.push(2.0 * normal(&mut rng) + SLEEP_DEFICIT_MG_DL_PER_HOUR * deficit);
+        // Every plant value is drawn every day, so one day's kind does not shift the next day's draws.
+        let (low_day, named_day) = (
+            plant_rng.gen_bool(EXERCISE_LOW_DAY_SHARE),
+            plant_rng.gen_bool(NAMED_LUNCH_DAY_SHARE),
+        );
+        let jitter_hours: f64 = plant_rng.gen_range(-0.25..0.25);
+        let kind = if low_day {
+            DayKind::ExerciseLow
+        } else if named_day {
+            named_turn += 1;
+            DayKind::NamedLunch(NAMED_MEALS[(named_turn - 1) % NAMED_MEALS.len()])
+        } else {
+            DayKind::Usual
+        };
 
         for (meal_type, earliest, latest, carbs) in [
             (MealType::Breakfast, 6.5, 9.0, 30.0..75.0),
@@ -194,11 +345,29 @@ pub fn generate_user(seed: u64, index: usize, email_prefix: &str, start: NaiveDa
             if meal_type == MealType::Snack && rng.gen_bool(0.5) {
                 continue;
             }
-            let eaten_at = at_local(tz, date, 60.0 * rng.gen_range(earliest..latest));
-            let carbs_g: f64 = (rng.gen_range(carbs) * 10.0_f64).round() / 10.0;
-            let gi = rng.gen_range(40.0..70.0);
+            let mut eaten_hours = rng.gen_range(earliest..latest);
+            let mut carbs_g: f64 = (rng.gen_range(carbs) * 10.0_f64).round() / 10.0;
+            let mut gi = rng.gen_range(40.0..70.0);
             let protein_g = (rng.gen_range(5.0..45.0) * 10.0_f64).round() / 10.0;
             let fat_g = (rng.gen_range(3.0..35.0) * 10.0_f64).round() / 10.0;
+            let fiber_share = rng.gen_range(0.05..0.15);
+            let mut description = None;
+            if let DayKind::NamedLunch(named) = kind {
+                match meal_type {
+                    MealType::Lunch => {
+                        eaten_hours = 12.75 + jitter_hours;
+                        (carbs_g, gi) = (named.carbs_g, named.gi());
+                        description = Some(named.description.to_owned());
+                    }
+                    MealType::Breakfast => eaten_hours = 7.0 + jitter_hours,
+                    MealType::Snack => continue,
+                    _ => {}
+                }
+            }
+            let eaten_at = at_local(tz, date, 60.0 * eaten_hours);
+            if let (DayKind::NamedLunch(meal), MealType::Lunch) = (kind, meal_type) {
+                planted.meals.push(PlantedMeal { eaten_at, meal });
+            }
             meals.push(MealRecord {
                 eaten_at,
                 source: "myfitnesspal".into(),
@@ -206,10 +375,10 @@ pub fn generate_user(seed: u64, index: usize, email_prefix: &str, start: NaiveDa
                 carbs_g,
                 protein_g: Some(protein_g),
                 fat_g: Some(fat_g),
-                fiber_g: Some((carbs_g * rng.gen_range(0.05..0.15) * 10.0).round() / 10.0),
+                fiber_g: Some((carbs_g * fiber_share * 10.0).round() / 10.0),
                 calories: Some((4.0 * carbs_g + 4.0 * protein_g + 9.0 * fat_g).round()),
                 glycemic_load: Some((carbs_g * gi / 10.0).round() / 10.0),
-                description: None,
+                description,
                 photo_url: None,
             });
             effects.push(Effect::Meal {
@@ -219,7 +388,7 @@ pub fn generate_user(seed: u64, index: usize, email_prefix: &str, start: NaiveDa
             });
         }
 
-        if rng.gen_bool(0.6) {
+        let workout = rng.gen_bool(0.6).then(|| {
             let (activity_type, intensity, kcal_per_min) = match rng.gen_range(0..3) {
                 0 => ("running", Intensity::High, 11.0),
                 1 => ("cycling", Intensity::Moderate, 8.0),
@@ -227,7 +396,22 @@ pub fn generate_user(seed: u64, index: usize, email_prefix: &str, start: NaiveDa
             };
             let minutes = rng.gen_range(20..=90);
             let start_hour = if rng.gen_bool(0.5) { 7.0 } else { 17.5 };
-            let start_time = at_local(tz, date, 60.0 * (start_hour + rng.gen_range(-0.75..0.75)));
+            let jitter = rng.gen_range(-0.75..0.75);
+            let start_hour = match kind {
+                DayKind::NamedLunch(_) => 17.5 + jitter,
+                DayKind::ExerciseLow | DayKind::Usual => start_hour + jitter,
+            };
+            (
+                activity_type,
+                intensity,
+                kcal_per_min,
+                minutes,
+                start_hour,
+                rng.gen_range(95..165),
+            )
+        });
+        if let Some((activity_type, intensity, kcal_per_min, minutes, start_hour, heart_rate)) = workout {
+            let start_time = at_local(tz, date, 60.0 * start_hour);
             activities.push(ActivityRecord {
                 start_time,
                 activity_type: activity_type.into(),
@@ -236,12 +420,24 @@ pub fn generate_user(seed: u64, index: usize, email_prefix: &str, start: NaiveDa
                 intensity: Some(intensity),
                 calories: Some((f64::from(minutes) * kcal_per_min).round()),
                 steps: None,
-                avg_heart_rate: Some(rng.gen_range(95..165)),
+                avg_heart_rate: Some(heart_rate),
             });
             effects.push(Effect::Exercise {
                 at: start_time,
                 minutes: f64::from(minutes),
             });
+            // Only after a morning workout: the low then falls between breakfast and lunch.
+            if kind == DayKind::ExerciseLow && start_hour < 12.0 {
+                let exercise_end = start_time + Duration::minutes(i64::from(minutes));
+                let nadir_at = exercise_end + Duration::minutes(LATE_LOW_AFTER_EXERCISE_MINUTES);
+                effects.push(Effect::LateLow { nadir_at, depth: 0.0 });
+                planted.exercise_lows.push(PlantedLow {
+                    date,
+                    exercise_start: start_time,
+                    exercise_end,
+                    nadir_at,
+                });
+            }
         }
         // The day's step count, unrelated to glucose (a pure-noise variable).
         activities.push(ActivityRecord {
@@ -274,17 +470,29 @@ pub fn generate_user(seed: u64, index: usize, email_prefix: &str, start: NaiveDa
         });
         // Sleep minus its awake minutes, as the aggregation counts it.
         previous_night_hours = f64::from(asleep) / 60.0;
+        if previous_night_hours < SHORT_NIGHT_HOURS {
+            planted.short_nights.push(date);
+            if day + 1 < days {
+                planted.high_days.push(date + Duration::days(1));
+            }
+        }
     }
 
     let glucose = glucose_trace(&mut rng, tz, start, &day_offsets, baseline, device_source, &mut effects);
-    SampleUser {
+    let user = SampleUser {
         email: email(email_prefix, index),
         time_zone,
         glucose,
         sleep,
         activities,
         meals,
-    }
+    };
+    (user, planted)
+}
+
+/// The dawn rise at a local hour of the day.
+fn dawn(local_hour: f64) -> f64 {
+    DAWN_RISE_MG_DL * (-0.5 * (local_hour - 7.0).powi(2)).exp()
 }
 
 fn glucose_trace(
@@ -297,6 +505,31 @@ fn glucose_trace(
     effects: &mut [Effect],
 ) -> Vec<GlucoseRecord> {
     effects.sort_by_key(Effect::start);
+    // Glucose without noise at `time`: baseline, the day's offset, dawn, meals and workouts.
+    let expected = |effects: &[Effect], time: DateTime<Utc>| {
+        let local = time.with_timezone(&tz);
+        let day = (local.date_naive() - start)
+            .num_days()
+            .clamp(0, day_offsets.len() as i64 - 1) as usize;
+        let events: f64 = effects
+            .iter()
+            .filter(|e| !matches!(e, Effect::LateLow { .. }))
+            .map(|e| e.glucose_change(time))
+            .sum();
+        baseline + day_offsets[day] + dawn(f64::from(local.num_seconds_from_midnight()) / 3600.0) + events
+    };
+    let depths: Vec<Option<f64>> = effects
+        .iter()
+        .map(|e| match *e {
+            Effect::LateLow { nadir_at, .. } => Some((expected(effects, nadir_at) - LATE_LOW_NADIR_MG_DL).max(0.0)),
+            _ => None,
+        })
+        .collect();
+    for (effect, new_depth) in effects.iter_mut().zip(depths) {
+        if let (Effect::LateLow { depth, .. }, Some(new_depth)) = (effect, new_depth) {
+            *depth = new_depth;
+        }
+    }
     let horizon = Duration::minutes(EFFECT_HORIZON_MINUTES as i64);
     let mut readings = Vec::with_capacity(day_offsets.len() * 300);
     let mut wander = 0.0;
@@ -329,8 +562,7 @@ fn glucose_trace(
                     .map(|e| e.glucose_change(time))
                     .sum();
                 let local_hour = f64::from(time.with_timezone(&tz).num_seconds_from_midnight()) / 3600.0;
-                let dawn = DAWN_RISE_MG_DL * (-0.5 * (local_hour - 7.0).powi(2)).exp();
-                let value = baseline + offset + dawn + events + wander + 4.0 * normal(rng);
+                let value = baseline + offset + dawn(local_hour) + events + wander + 4.0 * normal(rng);
                 let value = MgDl::parse("value", value.clamp(40.0, 400.0), GlucoseUnit::MgDl)
                     .expect("clamped values are in range");
                 let duplicate = rng.gen_bool(0.03);
@@ -441,6 +673,57 @@ mod tests {
         assert_eq!(user.sleep.len(), 30);
         assert!(user.meals.len() >= 90);
         assert!(user.sleep.iter().all(|s| s.end_time > s.start_time));
+    }
+
+    #[test]
+    fn plants_are_recorded_and_visible_in_the_records() {
+        let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let (user, planted) = generate_user_with_plants(42, 0, "demo", start, 60);
+        // Every named meal is recorded as a lunch with its description, each in turn.
+        for meal in &NAMED_MEALS {
+            let n = planted.meals.iter().filter(|p| p.meal == *meal).count();
+            assert!(n >= 5, "{}: {n}", meal.description);
+            assert!((meal_response(MEAL_PEAK_MINUTES, meal.carbs_g, meal.gi()) - meal.rise_mg_dl).abs() < 1e-9);
+        }
+        for p in &planted.meals {
+            let record = user.meals.iter().find(|m| m.eaten_at == p.eaten_at).unwrap();
+            assert_eq!(record.description.as_deref(), Some(p.meal.description));
+            assert_eq!(record.meal_type, Some(MealType::Lunch));
+        }
+        // Each planted low: glucose under 70 mg/dL for at least 20 minutes, 2–4 h after the workout ended.
+        assert!(planted.exercise_lows.len() >= 5, "{}", planted.exercise_lows.len());
+        let device: Vec<&GlucoseRecord> = user.glucose.iter().filter(|r| r.source != "apple_health").collect();
+        let mut found = 0;
+        for low in &planted.exercise_lows {
+            assert!(user.activities.iter().any(|a| a.start_time == low.exercise_start));
+            let window: Vec<f64> = device
+                .iter()
+                .filter(|r| {
+                    r.time >= low.exercise_end + Duration::hours(2) && r.time <= low.exercise_end + Duration::hours(4)
+                })
+                .map(|r| r.value.get())
+                .collect();
+            let longest = window.split(|&v| v >= 70.0).map(<[f64]>::len).max().unwrap_or(0);
+            found += usize::from(longest >= 5);
+        }
+        // A sensor gap or the noise may cut a low short.
+        assert!(
+            found * 10 >= planted.exercise_lows.len() * 8,
+            "{found} of {}",
+            planted.exercise_lows.len()
+        );
+        // The listed short nights are the nights with under 6 h of sleep; the day after each is a high day.
+        let short: Vec<&SleepRecord> = user
+            .sleep
+            .iter()
+            .filter(|s| (s.end_time - s.start_time).num_minutes() - i64::from(s.awake_minutes.unwrap()) < 6 * 60)
+            .collect();
+        assert!(!planted.short_nights.is_empty());
+        assert_eq!(planted.short_nights.len(), short.len());
+        assert!(planted
+            .high_days
+            .iter()
+            .all(|d| planted.short_nights.contains(&(*d - Duration::days(1)))));
     }
 
     #[test]
