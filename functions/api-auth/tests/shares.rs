@@ -34,6 +34,7 @@ const READ_ROUTES: &[&str] = &[
     "/api/v1/insights/patterns",
     "/api/v1/insights/recommendations",
     "/api/v1/insights/episodes",
+    "/api/v1/insights/meals",
 ];
 
 /// Routes that do not authenticate with a bearer token at all: public, or credentials of their own (sign-in,
@@ -185,7 +186,7 @@ fn path_for(route: &str, ids: &HashMap<&str, i64>) -> String {
     let path = path.replace("{task_id}", &Uuid::nil().to_string());
     let query = match route {
         "/api/v1/glucose/readings" | "/api/v1/sleep" | "/api/v1/activities" | "/api/v1/meals" => RANGE,
-        "/api/v1/insights/episodes" => RANGE,
+        "/api/v1/insights/episodes" | "/api/v1/insights/meals" => RANGE,
         "/api/v1/glucose/daily-summary" => "date=2025-01-15",
         "/api/v1/dashboard/summary" => "days=7",
         REPORT => "format=svg",

@@ -9,7 +9,13 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use glucolens_app::insights::correlations::REQUIRED_DAYS;
+use glucolens_app::insights::episode_context::{
+    ContextFactor, EpisodeContext, EpisodeExplanation, ExplainedEpisode, PrecedingExercise, PrecedingMeal,
+};
 use glucolens_app::insights::episodes::{self, EpisodeCounts, EpisodeList, EpisodeType, GlucoseEpisode};
+use glucolens_app::insights::meals::{
+    self, CarbSensitivity, GroupResponse, MealResponses, MealWithResponse, ShownResponse,
+};
 use glucolens_app::insights::patterns::{MIN_RULE_DAYS, MIN_SHAPE_DAYS};
 use glucolens_app::insights::recommendations::{self, CorrelationFinding, Evidence, Recommendation};
 use glucolens_app::jobs;
@@ -35,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/insights/correlations", get(list_correlations))
         .route("/api/v1/insights/patterns", get(list_patterns))
         .route("/api/v1/insights/episodes", get(list_episodes))
+        .route("/api/v1/insights/meals", get(list_meals))
         .route("/api/v1/insights/recommendations", get(list_recommendations))
         .route("/api/v1/insights/trigger-analysis", post(trigger_analysis));
     with_api_layers(routes, state)
@@ -42,13 +49,15 @@ pub fn router(state: AppState) -> Router {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_correlations, list_patterns, list_episodes, list_recommendations, trigger_analysis),
+    paths(list_correlations, list_patterns, list_episodes, list_meals, list_recommendations, trigger_analysis),
     components(schemas(
         CorrelationsResponse, AnalysisStatus, CorrelationFinding, Confidence, PatternsResponse, PatternsState, Pattern,
         PatternKind, EpisodeList, GlucoseEpisode, EpisodeType, EpisodeCounts, GlucoseUnit,
-        RecommendationsResponse, Recommendation, Evidence, Task, TaskKind, TaskStatus
+        ExplainedEpisode, EpisodeContext, PrecedingMeal, PrecedingExercise, EpisodeExplanation, ContextFactor,
+        RecommendationsResponse, Recommendation, Evidence, Task, TaskKind, TaskStatus,
+        MealResponses, MealWithResponse, ShownResponse, GroupResponse, CarbSensitivity
     )),
-    tags((name = "insights", description = "Correlations, patterns, glucose episodes and recommendations from the caller's own data"))
+    tags((name = "insights", description = "Correlations, patterns, glucose episodes, meal responses and recommendations from the caller's own data"))
 )]
 struct InsightsApi;
 
@@ -468,8 +477,8 @@ async fn trigger_analysis(
 }
 
 glucolens_web::problem_responses! {
-    /// The problems of `GET /api/v1/insights/episodes`.
-    EpisodesProblems = [
+    /// The problems of the range reads `GET /api/v1/insights/episodes` and `/meals`.
+    RangeProblems = [
         ("400", "The query string cannot be read (`invalid_query`)"),
         openapi::UNAUTHORIZED,
         ("404", "`X-GlucoLens-Owner` names no owner who granted the caller read access"),
@@ -481,13 +490,32 @@ glucolens_web::problem_responses! {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct EpisodesQuery {
+/// A time range `[start, end)` of at most `glucolens_domain::MAX_QUERY_DAYS` days.
+struct RangeQuery {
     /// Start of the range, inclusive: RFC 3339 with an offset or `Z`, e.g. `2025-03-01T00:00:00+01:00`.
     #[param(value_type = String, format = DateTime)]
     start: Option<String>,
     /// End of the range, exclusive; after `start` and at most 92 days later.
     #[param(value_type = String, format = DateTime)]
     end: Option<String>,
+}
+
+impl RangeQuery {
+    /// The range, or every problem with it at once.
+    fn range(&self) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+        let mut errors = Vec::new();
+        let range = parse_time_range(
+            self.start.as_deref(),
+            self.end.as_deref(),
+            glucolens_domain::MAX_QUERY_DAYS,
+            "",
+            &mut errors,
+        );
+        match range {
+            Some(range) if errors.is_empty() => Ok(range),
+            _ => Err(ApiError::Validation(errors)),
+        }
+    }
 }
 
 /// The caller's hypo- and hyperglycaemic episodes in `[start, end)` (international consensus 2023, Battelino et
@@ -505,34 +533,71 @@ struct EpisodesQuery {
 /// the last point before a gap or the end of the data), `duration_minutes = end − start`. Only readings in the range
 /// count: an episode under way at a range boundary is cut there. Nadir and peak are in the caller's display unit
 /// (`unit`), mg/dL to 0.1, mmol/L to 0.01.
+///
+/// **What preceded each episode** (`context`, from the caller's own records, including the 6 hours before
+/// `start`): `last_meal`, the latest meal eaten in the 6 hours before the episode's start (its carbohydrate,
+/// meal type, description and `minutes_since`), or `null`; `exercise`, each activity with some part in those 6 hours
+/// (type, duration, intensity and `minutes_since_end`, 0 when the episode began during it; a record without duration,
+/// such as a day's step count, is left out); `during_sleep`, whether the start lies in a recorded sleep session,
+/// judged by the person's own sleep rather than a fixed night-time window, and `null` when no sleep was recorded for
+/// the episode's night (local noon to noon: a low at 09:00 belongs to the night just ended).
+///
+/// **`explanations`** sum this up over the period's level-1 episodes (each excursion once), per type, in counts and
+/// a plain sentence, e.g. "7 of 9 lows began within 6 h after exercise": lows within 6 h after exercise (its end, or
+/// during it), within 4 h after a meal and during sleep; highs within 3 h after a meal and during sleep. The window
+/// is `window_minutes`; for sleep, `unknown` counts the episodes on nights with no sleep recorded. They describe what
+/// came before, not a cause, and give no advice. A type with no episodes has none.
 #[utoipa::path(
     get, path = "/api/v1/insights/episodes", tag = "insights",
-    params(EpisodesQuery, glucolens_web::reader::OwnerHeader),
+    params(RangeQuery, glucolens_web::reader::OwnerHeader),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The episodes by start (a level-2 episode right after the level-1 episode it lies in) and their counts by type and level", body = EpisodeList),
-        EpisodesProblems,
+        (status = 200, description = "The episodes by start (a level-2 episode right after the level-1 episode it lies in), each with what preceded it, their counts by type and level, and the period's explanations", body = EpisodeList),
+        RangeProblems,
     )
 )]
 async fn list_episodes(
     State(state): State<AppState>,
     reader: DataReader,
     request_id: RequestId,
-    ApiQuery(query): ApiQuery<EpisodesQuery>,
+    ApiQuery(query): ApiQuery<RangeQuery>,
 ) -> Result<ApiJson<EpisodeList>, ApiError> {
-    let mut errors = Vec::new();
-    let range = parse_time_range(
-        query.start.as_deref(),
-        query.end.as_deref(),
-        glucolens_domain::MAX_QUERY_DAYS,
-        "",
-        &mut errors,
-    );
-    let range = match range {
-        Some(range) if errors.is_empty() => range,
-        _ => return Err(ApiError::Validation(errors)),
-    };
+    let range = query.range()?;
     let list = episodes::list(&state.db, reader.owner_id, &reader.settings, range).await?;
     audit_read(&state, &reader, &request_id, "glucose_episodes").await?;
     Ok(ApiJson(list))
+}
+
+/// What each meal eaten in `[start, end)` did to the caller's glucose, from the readings one per 5-minute slot:
+/// baseline (mean of the 30 minutes before), peak rise ΔG and time to peak over the 2 hours after (the peak of the
+/// readings averaged with their neighbours up to 7.5 minutes away, so sensor noise does not inflate it), incremental
+/// area above the baseline over those 2 hours (trapezoids, only area above the baseline counts) and the time back to
+/// the baseline (`null` when still above after 2 hours). A meal has a `response` only when at least 70 % of the
+/// 5-minute slots of the 30 minutes before and of the 2 hours after hold a reading.
+///
+/// A meal with another meal eaten within its 2 hours is `overlapping`: listed, but left out of the summaries. Per
+/// meal type and per repeated meal (same description after lowercasing, trimming and collapsing spaces; at least 2
+/// responses): n, mean and SD of ΔG and iAUC; `best_meal` and `worst_meal` are the repeated meals with the lowest
+/// and highest mean ΔG. `carb_sensitivity`: ΔG per 10 g of carbohydrate (least squares with an intercept over the
+/// meals with carbohydrate logged) with its 95 % confidence interval. Glucose quantities are in the caller's display
+/// unit (`unit`; iAUC in unit·min).
+#[utoipa::path(
+    get, path = "/api/v1/insights/meals", tag = "insights",
+    params(RangeQuery, glucolens_web::reader::OwnerHeader),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Each meal by time with its response, the mean responses per meal type and per repeated meal, the best and worst repeated meals and the rise per 10 g of carbohydrate", body = MealResponses),
+        RangeProblems,
+    )
+)]
+async fn list_meals(
+    State(state): State<AppState>,
+    reader: DataReader,
+    request_id: RequestId,
+    ApiQuery(query): ApiQuery<RangeQuery>,
+) -> Result<ApiJson<MealResponses>, ApiError> {
+    let range = query.range()?;
+    let responses = meals::list(&state.db, reader.owner_id, &reader.settings, range).await?;
+    audit_read(&state, &reader, &request_id, "meal_responses").await?;
+    Ok(ApiJson(responses))
 }

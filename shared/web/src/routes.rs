@@ -76,6 +76,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/insights/correlations", Insights),
     route("GET", "/api/v1/insights/patterns", Insights),
     route("GET", "/api/v1/insights/episodes", Insights),
+    route("GET", "/api/v1/insights/meals", Insights),
     route("GET", "/api/v1/insights/recommendations", Insights),
     route("POST", "/api/v1/insights/trigger-analysis", Insights),
     route("GET", "/api/v1/reports/agp", Reports),

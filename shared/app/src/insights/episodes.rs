@@ -1,5 +1,6 @@
 //! Hypo- and hyperglycaemic episodes of a period (international consensus 2023, Battelino et al.), for the
-//! episodes endpoint ([`list`]) and the AGP report ([`find_episodes`], [`weekly_counts`]).
+//! episodes endpoint ([`list`], each episode with what preceded it: [`super::episode_context`]) and the AGP report
+//! ([`find_episodes`], [`weekly_counts`]).
 //!
 //! # From readings to episodes
 //! The readings in the range `[start, end)`, read as the daily aggregation reads them (one per 5-minute slot, a
@@ -33,17 +34,22 @@ use glucolens_domain::local_day::{self, LocalDays};
 use glucolens_domain::{rules, GlucoseUnit, MgDl};
 use glucolens_store as store;
 use glucolens_store::aggregates::DaysSpan;
+use glucolens_store::records::{ActivityRow, MealRow, PagePosition, RecordTable, SleepRow};
 use glucolens_store::users::StoredSettings;
 use serde::Serialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::episode_context::{self, EpisodeExplanation, ExplainedEpisode, LoggedRecords, RecordSpans};
 use super::InsightsError;
 use crate::aggregation::accepted_window;
 
 /// The grid step: the store's reading slot.
 const GRID_MINUTES: u32 = local_day::SLOT_MINUTES as u32;
+
+/// Records read per query when reading an episode context's meals, activities and sleep.
+const RECORD_PAGE: i64 = 1000;
 
 /// Below (hypo) or above (hyper) the range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -115,9 +121,11 @@ pub struct EpisodeList {
     pub end: DateTime<Utc>,
     /// The unit of `nadir` and `peak`: the caller's display unit.
     pub unit: GlucoseUnit,
-    /// By start; a level-2 episode follows the level-1 episode it lies in.
-    pub episodes: Vec<GlucoseEpisode>,
+    /// By start; a level-2 episode follows the level-1 episode it lies in. Each with what preceded it.
+    pub episodes: Vec<ExplainedEpisode>,
     pub summary: EpisodeCounts,
+    /// How often exercise, a meal or sleep preceded the period's level-1 episodes, lows first.
+    pub explanations: Vec<EpisodeExplanation>,
 }
 
 /// The episodes of `readings` (UTC instants and mg/dL, sorted by time, one per 5-minute slot as [`readings`] gives
@@ -184,7 +192,50 @@ pub async fn readings(
     Ok(rows.readings)
 }
 
-/// The user's episodes in `[start, end)`, in the display unit of their `settings` (the caller audits the read).
+/// The user's records an episode context for episodes starting in `range` is taken from.
+async fn logged_records(
+    db: &PgPool,
+    user_id: Uuid,
+    range: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<LoggedRecords, sqlx::Error> {
+    let spans = RecordSpans::of(range);
+    let (meals, activities, sleep) = tokio::try_join!(
+        records_in::<MealRow>(db, user_id, spans.meals),
+        records_in::<ActivityRow>(db, user_id, spans.activities),
+        records_in::<SleepRow>(db, user_id, spans.sleep),
+    )?;
+    Ok(LoggedRecords {
+        meals,
+        activities,
+        sleep,
+    })
+}
+
+/// Every record of kind `T` the user has in `[start, end)`, page by page.
+async fn records_in<T: RecordTable>(
+    db: &PgPool,
+    user_id: Uuid,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Vec<T::Record>, sqlx::Error> {
+    let mut records = Vec::new();
+    let mut after = None;
+    loop {
+        let rows = store::records::page::<T>(db, user_id, start, end, after, RECORD_PAGE).await?;
+        records.extend(rows.iter().map(T::record));
+        match rows.last() {
+            Some(last) if rows.len() as i64 == RECORD_PAGE => {
+                after = Some(PagePosition {
+                    time: last.time(),
+                    id: last.id(),
+                })
+            }
+            _ => return Ok(records),
+        }
+    }
+}
+
+/// The user's episodes in `[start, end)`, in the display unit of their `settings`, each with what preceded it, and
+/// the period's explanations (the caller audits the read).
 pub async fn list(
     db: &PgPool,
     user_id: Uuid,
@@ -194,13 +245,25 @@ pub async fn list(
     let unit = settings
         .display_unit()
         .map_err(|_| InsightsError::BadData("the stored display unit is invalid".into()))?;
+    let tz = settings
+        .time_zone()
+        .map_err(|_| InsightsError::BadData("the stored time zone is invalid".into()))?
+        .tz();
     let readings = readings(db, user_id, (start, end)).await?;
-    let episodes = find_episodes(&readings, unit)?;
+    let found = find_episodes(&readings, unit)?;
+    let records = if found.is_empty() {
+        LoggedRecords::default()
+    } else {
+        logged_records(db, user_id, (start, end)).await?
+    };
+    let summary = EpisodeCounts::of(&found);
+    let episodes = episode_context::explain(found, &records, tz);
     Ok(EpisodeList {
         start,
         end,
         unit,
-        summary: EpisodeCounts::of(&episodes),
+        explanations: episode_context::explanations(&episodes),
+        summary,
         episodes,
     })
 }

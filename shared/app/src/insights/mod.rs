@@ -4,7 +4,9 @@
 //! redelivered message produces the same rows, not more.
 
 pub mod correlations;
+pub mod episode_context;
 pub mod episodes;
+pub mod meals;
 pub mod patterns;
 pub mod recommendations;
 
