@@ -41,7 +41,9 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+// The episode types live with the pure context module, which this service calls (one direction).
 use super::episode_context::{self, EpisodeExplanation, ExplainedEpisode, LoggedRecords, RecordSpans};
+pub use super::episode_context::{EpisodeType, GlucoseEpisode};
 use super::InsightsError;
 use crate::aggregation::accepted_window;
 
@@ -50,41 +52,6 @@ const GRID_MINUTES: u32 = local_day::SLOT_MINUTES as u32;
 
 /// Records read per query when reading an episode context's meals, activities and sleep.
 const RECORD_PAGE: i64 = 1000;
-
-/// Below (hypo) or above (hyper) the range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EpisodeType {
-    Hypo,
-    Hyper,
-}
-
-/// One episode, in the caller's display unit.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct GlucoseEpisode {
-    #[serde(rename = "type")]
-    pub kind: EpisodeType,
-    /// 1: below 70 or above 180 mg/dL (3.9 / 10.0 mmol/L); 2: below 54 or above 250 mg/dL (3.0 / 13.9 mmol/L).
-    #[schema(minimum = 1, maximum = 2)]
-    pub level: u8,
-    /// First 5-minute grid point beyond the threshold (UTC).
-    pub start: DateTime<Utc>,
-    /// The grid point after the episode's last: the first of the 15 minutes back, or 5 minutes after the last point
-    /// before a gap or the end of the data (UTC).
-    pub end: DateTime<Utc>,
-    /// `end − start`, a multiple of 5.
-    pub duration_minutes: i64,
-    /// Hypo only: the lowest value.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nadir: Option<f64>,
-    /// Hyper only: the highest value.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub peak: Option<f64>,
-    /// Level-1 hypo only: more than 120 consecutive minutes below 70 mg/dL (extended hypoglycaemia).
-    pub extended: bool,
-    /// Level 1 only: a level-2 episode, listed separately, lies inside this one.
-    pub contains_level_2: bool,
-}
 
 /// Episodes by type and level. Level-1 counts include the episodes that reached level 2.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
