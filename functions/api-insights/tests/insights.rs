@@ -386,6 +386,7 @@ async fn patterns_are_stored_with_dates_and_thresholds(db: PgPool) {
         let expected = match pattern_type.as_str() {
             "association_rule" => (metadata["confidence"].as_f64(), metadata["support"].as_f64(), None),
             "daily_motif" | "short_motif" => (None, None, Some(metadata["matches"].as_array().unwrap().len() as i32)),
+            "cluster" => (None, None, metadata["cluster_days"].as_i64().map(|n| n as i32)),
             _ => (None, None, None),
         };
         assert_eq!(

@@ -2,6 +2,7 @@
 //! algorithm can be tested against the reference libraries' golden outputs and benchmarked alone.
 
 pub mod cgm;
+pub mod clustering;
 pub mod error;
 pub mod matrix_profile;
 pub mod meals;

@@ -16,14 +16,17 @@ pub enum PatternKind {
     Discord,
     /// A rule over binarised daily features (e.g. exercise → glucose in target).
     AssociationRule,
+    /// A group of similar days (k-means on the 24-hour profile), described by what sets its days apart.
+    Cluster,
 }
 
 impl PatternKind {
-    pub const ALL: [PatternKind; 4] = [
+    pub const ALL: [PatternKind; 5] = [
         PatternKind::DailyMotif,
         PatternKind::ShortMotif,
         PatternKind::Discord,
         PatternKind::AssociationRule,
+        PatternKind::Cluster,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +35,7 @@ impl PatternKind {
             PatternKind::ShortMotif => "short_motif",
             PatternKind::Discord => "discord",
             PatternKind::AssociationRule => "association_rule",
+            PatternKind::Cluster => "cluster",
         }
     }
 
@@ -65,6 +69,19 @@ pub struct RuleDay {
     pub sleep_minutes: f64,
     pub carbs_g: f64,
     pub exercise_minutes: f64,
+}
+
+/// One day's inputs to the similar-day clusters: its outcomes, and its behaviours where recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterDay {
+    pub date: NaiveDate,
+    /// Time in the user's own target range, %.
+    pub pct_in_target: f64,
+    pub mean_glucose_mg_dl: f64,
+    /// Sleep of the night that ended this morning (the night of the day before).
+    pub sleep_before_minutes: Option<f64>,
+    pub exercise_minutes: Option<f64>,
+    pub carbs_g: Option<f64>,
 }
 
 /// How much data a pattern discovery had, per family of patterns.

@@ -44,6 +44,11 @@
 //!   workout ends): a Gaussian dip (SD [`LATE_LOW_SD_MINUTES`] min) deep enough that the expected glucose (everything
 //!   but noise) reaches [`LATE_LOW_NADIR_MG_DL`] mg/dL, so glucose stays below 70 mg/dL for about an hour, 2–4 h
 //!   after the workout ends.
+//! - **Late dinners** (on about a quarter of days: half of the days no other plant shapes, i.e. usual days and
+//!   post-exercise-low days without a morning workout; drawn from a third stream): dinner moves to 21:00 ± 15 min
+//!   and becomes [`LATE_DINNER_CARBS_G`] g at glycaemic index [`LATE_DINNER_GI`], a high evening. With the
+//!   post-exercise lows and the rest they make three day types whose 24-hour profiles differ, for the similar-day
+//!   clusters to separate.
 //! - **Short nights before high days**: the sleep-deficit effect above already makes them (about 1 night in 5 has
 //!   less than [`SHORT_NIGHT_HOURS`] of sleep, and the next day's mean is then at least 8 mg/dL higher); they are
 //!   listed, not added. (Planting extra short nights made the sleep findings outrank the exercise finding in the
@@ -129,6 +134,12 @@ pub const LATE_LOW_SD_MINUTES: f64 = 35.0;
 pub const LATE_LOW_NADIR_MG_DL: f64 = 50.0;
 const EXERCISE_LOW_DAY_SHARE: f64 = 0.55;
 const NAMED_LUNCH_DAY_SHARE: f64 = 0.7;
+/// Late dinners: eaten at this local hour (± 15 min) with this much carbohydrate of this glycaemic index, so
+/// glucose peaks about 140 mg/dL above the usual level around 21:50.
+pub const LATE_DINNER_HOUR: f64 = 21.0;
+pub const LATE_DINNER_CARBS_G: f64 = 100.0;
+pub const LATE_DINNER_GI: f64 = 65.0;
+const LATE_DINNER_DAY_SHARE: f64 = 0.5;
 /// Nights with less sleep than this (awake minutes not counted) are listed as short nights before high days.
 pub const SHORT_NIGHT_HOURS: f64 = 6.0;
 
@@ -159,6 +170,8 @@ pub struct Planted {
     pub short_nights: Vec<NaiveDate>,
     /// Local dates after a short night that lie in the generated days (mean glucose ≥ 8 mg/dL higher).
     pub high_days: Vec<NaiveDate>,
+    /// Local dates with a planted late, large dinner (a high evening).
+    pub late_dinners: Vec<NaiveDate>,
 }
 
 /// What kind of day the planting stream chose.
@@ -303,6 +316,8 @@ pub fn generate_user_with_plants(
     let mut rng = StdRng::seed_from_u64(user_seed);
     // A separate stream for the plants, so adding them left the other draws as they were.
     let mut plant_rng = StdRng::seed_from_u64(user_seed ^ 0x504C_414E_5453);
+    // A third stream for the late dinners, added after the first plants, so those stayed as they were.
+    let mut dinner_rng = StdRng::seed_from_u64(user_seed ^ 0x4C41_5445_4449_4E45);
     let mut planted = Planted::default();
     let mut named_turn = 0;
     let time_zone = UserTimeZone::parse(TIME_ZONES[index % TIME_ZONES.len()]).expect("listed zones are valid");
@@ -327,6 +342,11 @@ pub fn generate_user_with_plants(
             plant_rng.gen_bool(NAMED_LUNCH_DAY_SHARE),
         );
         let jitter_hours: f64 = plant_rng.gen_range(-0.25..0.25);
+        let (late_dinner_day, late_dinner_jitter): (bool, f64) = (
+            dinner_rng.gen_bool(LATE_DINNER_DAY_SHARE),
+            dinner_rng.gen_range(-0.25..0.25),
+        );
+        let mut dinner_at = None;
         let kind = if low_day {
             DayKind::ExerciseLow
         } else if named_day {
@@ -365,6 +385,9 @@ pub fn generate_user_with_plants(
                 }
             }
             let eaten_at = at_local(tz, date, 60.0 * eaten_hours);
+            if meal_type == MealType::Dinner {
+                dinner_at = Some((meals.len(), effects.len()));
+            }
             if let (DayKind::NamedLunch(meal), MealType::Lunch) = (kind, meal_type) {
                 planted.meals.push(PlantedMeal { eaten_at, meal });
             }
@@ -410,6 +433,27 @@ pub fn generate_user_with_plants(
                 rng.gen_range(95..165),
             )
         });
+        let morning_workout = workout.is_some_and(|w| w.4 < 12.0);
+        // A late dinner only where no other plant shapes the day, so each planted day has one type.
+        let plain_day = matches!(kind, DayKind::Usual) || (kind == DayKind::ExerciseLow && !morning_workout);
+        if let (true, true, Some((meal_index, effect_index))) = (late_dinner_day, plain_day, dinner_at) {
+            let eaten_at = at_local(tz, date, 60.0 * (LATE_DINNER_HOUR + late_dinner_jitter));
+            let meal = &mut meals[meal_index];
+            meal.eaten_at = eaten_at;
+            meal.carbs_g = LATE_DINNER_CARBS_G;
+            meal.calories = Some(
+                (4.0 * LATE_DINNER_CARBS_G + 4.0 * meal.protein_g.unwrap_or(0.0) + 9.0 * meal.fat_g.unwrap_or(0.0))
+                    .round(),
+            );
+            meal.fiber_g = Some((LATE_DINNER_CARBS_G * 0.05 * 10.0).round() / 10.0);
+            meal.glycemic_load = Some((LATE_DINNER_CARBS_G * LATE_DINNER_GI / 10.0).round() / 10.0);
+            effects[effect_index] = Effect::Meal {
+                at: eaten_at,
+                carbs_g: LATE_DINNER_CARBS_G,
+                gi: LATE_DINNER_GI,
+            };
+            planted.late_dinners.push(date);
+        }
         if let Some((activity_type, intensity, kcal_per_min, minutes, start_hour, heart_rate)) = workout {
             let start_time = at_local(tz, date, 60.0 * start_hour);
             activities.push(ActivityRecord {

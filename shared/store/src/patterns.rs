@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use glucolens_domain::pattern::{NewPattern, PatternCoverage, PatternKind, PatternRun, RuleDay};
+use glucolens_domain::pattern::{ClusterDay, NewPattern, PatternCoverage, PatternKind, PatternRun, RuleDay};
 
 /// A stored pattern as the API lists it, under the design's column names.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -147,6 +147,40 @@ pub async fn rule_days(db: &PgPool, user_id: Uuid) -> Result<Vec<RuleDay>, sqlx:
                 sleep_minutes,
                 carbs_g,
                 exercise_minutes,
+            },
+        )
+        .collect())
+}
+
+/// The inputs of the similar-day clusters: every day with sufficient glucose data in the last `days` days up to the
+/// user's latest aggregate, with the previous day's night of sleep (`total_sleep_minutes` of a date is the night that
+/// began that evening).
+pub async fn cluster_days(db: &PgPool, user_id: Uuid, days: i32) -> Result<Vec<ClusterDay>, sqlx::Error> {
+    type Row = (NaiveDate, f64, f64, Option<f64>, Option<f64>, Option<f64>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT d.date, d.pct_in_user_target, d.avg_glucose, night.total_sleep_minutes, d.total_exercise_minutes,
+                d.total_carbs_grams
+         FROM daily_aggregates d
+         LEFT JOIN daily_aggregates night ON night.user_id = d.user_id AND night.date = d.date - 1
+         WHERE d.user_id = $1 AND d.sufficient_data
+           AND d.pct_in_user_target IS NOT NULL AND d.avg_glucose IS NOT NULL
+           AND d.date > (SELECT max(date) FROM daily_aggregates WHERE user_id = $1) - $2
+         ORDER BY d.date",
+    )
+    .bind(user_id)
+    .bind(days)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(date, pct_in_target, mean_glucose_mg_dl, sleep_before_minutes, exercise_minutes, carbs_g)| ClusterDay {
+                date,
+                pct_in_target,
+                mean_glucose_mg_dl,
+                sleep_before_minutes,
+                exercise_minutes,
+                carbs_g,
             },
         )
         .collect())

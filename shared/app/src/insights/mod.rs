@@ -1,9 +1,10 @@
 //! Insights: PCMCI correlations over daily aggregates, glucose patterns (matrix profile motifs and discords,
-//! association rules) and the recommendations built from them. The analysis worker calls
+//! association rules, similar-day clusters) and the recommendations built from them. The analysis worker calls
 //! [`compute_correlations`] and [`discover_patterns`] once per user; both replace that user's rows atomically, so a
 //! redelivered message produces the same rows, not more.
 
 pub mod correlations;
+pub mod day_clusters;
 pub mod episode_context;
 pub mod episodes;
 pub mod meals;
@@ -78,6 +79,7 @@ pub struct PatternOutcome {
     pub short_motifs: usize,
     pub discords: usize,
     pub association_rules: usize,
+    pub day_clusters: usize,
 }
 
 /// Runs PCMCI over the user's qualifying daily aggregates and replaces their `correlations` rows (see
@@ -129,8 +131,10 @@ pub async fn discover_patterns(db: &PgPool, user_id: Uuid) -> Result<PatternOutc
         .map_err(|_| InsightsError::BadData("the stored time zone is invalid".into()))?
         .tz();
     let target = (user.target_low_mg_dl, user.target_high_mg_dl);
+    let unit = user.display_unit();
     let slots = store::patterns::glucose_slots(db, user_id, patterns::GRID_DAYS as i32).await?;
     let rule_days = store::patterns::rule_days(db, user_id).await?;
+    let cluster_days = store::patterns::cluster_days(db, user_id, patterns::GRID_DAYS as i32).await?;
     // The matrix profile is seconds of CPU for 90 days: keep it off the async worker threads.
     let (found, coverage) = tokio::task::spawn_blocking(move || -> Result<_, InsightsError> {
         let grid = patterns::glucose_grid(&slots)?;
@@ -139,7 +143,14 @@ pub async fn discover_patterns(db: &PgPool, user_id: Uuid) -> Result<PatternOutc
             rule_days: rule_days.len(),
         };
         let mut found = match &grid {
-            Some(grid) => patterns::shape_patterns(grid, tz)?,
+            Some(grid) => {
+                let mut found = patterns::shape_patterns(grid, tz)?;
+                let profiles = day_clusters::day_profiles(grid, tz);
+                if let Some(clusters) = day_clusters::cluster_days(&profiles, &cluster_days)? {
+                    found.extend(day_clusters::cluster_patterns(&clusters, unit));
+                }
+                found
+            }
             None => Vec::new(),
         };
         found.extend(patterns::rule_patterns(&rule_days, target)?);
@@ -154,5 +165,6 @@ pub async fn discover_patterns(db: &PgPool, user_id: Uuid) -> Result<PatternOutc
         short_motifs: count(PatternKind::ShortMotif),
         discords: count(PatternKind::Discord),
         association_rules: count(PatternKind::AssociationRule),
+        day_clusters: count(PatternKind::Cluster),
     })
 }
