@@ -227,3 +227,51 @@ async fn the_sample_event_reports_only_its_malformed_record(db: PgPool) {
         .collect();
     assert_eq!(failed, ["0c1f5d6e-8a51-4c35-9a1e-3f0f1d2b7a02"]);
 }
+
+/// When the user's last correlation and pattern runs happened.
+async fn run_times(db: &PgPool, user_id: Uuid) -> (Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>) {
+    let at = |table: &'static str| async move {
+        sqlx::query_scalar(&format!("SELECT computed_at FROM {table} WHERE user_id = $1"))
+            .bind(user_id)
+            .fetch_optional(db)
+            .await
+            .unwrap()
+    };
+    (at("correlation_runs").await, at("pattern_runs").await)
+}
+
+/// Runs a correlations and a patterns message for the user (scheduled: no task) and returns the run times.
+async fn analyse(
+    db: &PgPool,
+    user_id: Uuid,
+    full_recompute: bool,
+) -> (Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>) {
+    for kind in [TaskKind::ComputeCorrelations, TaskKind::DiscoverPatterns] {
+        let message = JobMessage {
+            kind,
+            user_id,
+            task_id: None,
+            full_recompute,
+        };
+        jobs::process(db, &message, 1).await.unwrap();
+    }
+    run_times(db, user_id).await
+}
+
+#[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
+async fn scheduled_analyses_run_only_where_the_data_changed(db: PgPool) {
+    let user = user_with_two_days(&db, "UTC").await;
+    let first = analyse(&db, user, false).await;
+    assert!(first.0.is_some() && first.1.is_some(), "{first:?}");
+    // Nothing changed: the next scheduled run leaves both analyses as they were.
+    assert_eq!(analyse(&db, user, false).await, first);
+    // A third day of readings: the message's aggregation changes the aggregates, so both run again.
+    let third_day = Utc.with_ymd_and_hms(2026, 3, 3, 0, 0, 0).unwrap();
+    testing::cgm_trace(&db, user, "dexcom", third_day, 288, 0.0).await;
+    let second = analyse(&db, user, false).await;
+    assert!(second.0 > first.0 && second.1 > first.1, "{first:?} → {second:?}");
+    assert_eq!(analyse(&db, user, false).await, second);
+    // A full recompute (as a person's trigger) always runs.
+    let third = analyse(&db, user, true).await;
+    assert!(third.0 > second.0 && third.1 > second.1, "{second:?} → {third:?}");
+}

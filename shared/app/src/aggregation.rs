@@ -552,6 +552,9 @@ pub async fn aggregate_user(db: &PgPool, user_id: Uuid, mode: Mode) -> Result<Re
             report
         }
     };
+    if report.rows_written + report.rows_deleted > 0 {
+        glucolens_store::analysis_inputs::bump(&mut tx, user_id).await?;
+    }
     tx.commit().await?;
     Ok(report)
 }

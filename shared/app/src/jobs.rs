@@ -27,6 +27,7 @@ use crate::aggregation::{self, AggregationError, Mode};
 use crate::insights::{self, InsightsError};
 use crate::queue::{JobMessage, JobQueue, QueueError, MAX_RECEIVES};
 use glucolens_domain::task::TaskKind;
+use glucolens_store::analysis_inputs::{self, Analysis};
 use glucolens_store::fan_out_runs;
 use glucolens_store::tasks::{self, Task};
 use glucolens_store::users_listing::{self, Audience};
@@ -295,12 +296,22 @@ async fn run_steps(db: &PgPool, message: &JobMessage) -> Result<(), JobError> {
     let report = aggregation::aggregate_user(db, user_id, mode).await?;
     tracing::info!(%user_id, days = report.days_recomputed, written = report.rows_written, "aggregated");
     let (correlations, patterns) = steps(message.kind);
-    if correlations {
+    // A scheduled message analyses only users whose aggregates changed since the analysis last ran; a person's
+    // trigger or a full recompute always runs.
+    let scheduled = task_id.is_none() && !message.full_recompute;
+    let unchanged = |analysis| async move {
+        Ok::<_, JobError>(scheduled && analysis_inputs::is_current(db, user_id, analysis).await?)
+    };
+    if correlations && unchanged(Analysis::Correlations).await? {
+        tracing::info!(%user_id, "correlations skipped: no aggregate changed since the last run");
+    } else if correlations {
         progress(40).await?;
         let outcome = insights::compute_correlations(db, user_id).await?;
         tracing::info!(%user_id, ?outcome, "correlations computed");
     }
-    if patterns {
+    if patterns && unchanged(Analysis::Patterns).await? {
+        tracing::info!(%user_id, "patterns skipped: no aggregate changed since the last run");
+    } else if patterns {
         progress(70).await?;
         let outcome = insights::discover_patterns(db, user_id).await?;
         tracing::info!(%user_id, ?outcome, "patterns discovered");

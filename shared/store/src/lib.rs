@@ -5,6 +5,7 @@
 
 pub mod activities;
 pub mod aggregates;
+pub mod analysis_inputs;
 pub mod audit;
 pub mod batch;
 mod copy;

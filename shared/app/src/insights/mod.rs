@@ -19,6 +19,7 @@ use correlations::{Selection, REQUIRED_DAYS};
 use glucolens_domain::pattern::{PatternCoverage, PatternKind};
 use glucolens_domain::UserTimeZone;
 use glucolens_store as store;
+use glucolens_store::analysis_inputs::Analysis;
 
 /// Why an analysis failed. The worker retries [`InsightsError::Database`] (the message goes back to the queue) and
 /// gives up on [`InsightsError::BadData`] (retrying the same data would fail the same way).
@@ -85,6 +86,21 @@ pub struct PatternOutcome {
 /// Runs PCMCI over the user's qualifying daily aggregates and replaces their `correlations` rows (see
 /// [`correlations`] for the days, variables and links used).
 pub async fn compute_correlations(db: &PgPool, user_id: Uuid) -> Result<CorrelationOutcome, InsightsError> {
+    let version = inputs_version(db, user_id).await?;
+    let outcome = correlations_of_current_data(db, user_id).await?;
+    store::analysis_inputs::record(db, user_id, Analysis::Correlations, version).await?;
+    Ok(outcome)
+}
+
+/// The version of the user's daily aggregates, read before the inputs: data that changes after it brings a newer
+/// version, so the next scheduled run analyses it (`jobs`).
+async fn inputs_version(db: &PgPool, user_id: Uuid) -> Result<i64, InsightsError> {
+    store::analysis_inputs::version(db, user_id)
+        .await?
+        .ok_or(InsightsError::UnknownUser)
+}
+
+async fn correlations_of_current_data(db: &PgPool, user_id: Uuid) -> Result<CorrelationOutcome, InsightsError> {
     let days = store::correlations::daily_values(db, user_id).await?;
     match correlations::select_series(&days) {
         Selection::NotEnoughData { qualifying_days } => {
@@ -124,6 +140,7 @@ pub async fn compute_correlations(db: &PgPool, user_id: Uuid) -> Result<Correlat
 /// Finds motifs, discords and association rules in the user's data and replaces their `patterns` rows (see
 /// [`patterns`] for the grid, windows and thresholds).
 pub async fn discover_patterns(db: &PgPool, user_id: Uuid) -> Result<PatternOutcome, InsightsError> {
+    let version = inputs_version(db, user_id).await?;
     let user = store::users::get(db, user_id)
         .await?
         .ok_or(InsightsError::UnknownUser)?;
@@ -159,6 +176,7 @@ pub async fn discover_patterns(db: &PgPool, user_id: Uuid) -> Result<PatternOutc
     .await
     .map_err(|panic| InsightsError::BadData(format!("pattern analysis failed: {panic}")))??;
     store::patterns::replace(db, user_id, &found, coverage).await?;
+    store::analysis_inputs::record(db, user_id, Analysis::Patterns, version).await?;
     let count = |kind: PatternKind| found.iter().filter(|p| p.kind == kind).count();
     Ok(PatternOutcome {
         daily_motifs: count(PatternKind::DailyMotif),
