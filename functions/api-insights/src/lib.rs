@@ -17,7 +17,9 @@ use glucolens_app::insights::meals::{
     self, CarbSensitivity, GroupResponse, MealResponses, MealWithResponse, ShownResponse,
 };
 use glucolens_app::insights::patterns::{MIN_RULE_DAYS, MIN_SHAPE_DAYS};
-use glucolens_app::insights::recommendations::{self, CorrelationFinding, Evidence, Recommendation};
+use glucolens_app::insights::recommendations::{
+    self, ClusterFeature, CorrelationFinding, Evidence, Recommendation, MAX_RECOMMENDATIONS,
+};
 use glucolens_app::jobs;
 use glucolens_domain::finding::Confidence;
 use glucolens_domain::parse_time_range;
@@ -54,7 +56,7 @@ pub fn router(state: AppState) -> Router {
         CorrelationsResponse, AnalysisStatus, CorrelationFinding, Confidence, PatternsResponse, PatternsState, Pattern,
         PatternKind, EpisodeList, GlucoseEpisode, EpisodeType, EpisodeCounts, GlucoseUnit,
         ExplainedEpisode, EpisodeContext, PrecedingMeal, PrecedingExercise, EpisodeExplanation, ContextFactor,
-        RecommendationsResponse, Recommendation, Evidence, Task, TaskKind, TaskStatus,
+        RecommendationsResponse, Recommendation, Evidence, ClusterFeature, Task, TaskKind, TaskStatus,
         MealResponses, MealWithResponse, ShownResponse, GroupResponse, CarbSensitivity
     )),
     tags((name = "insights", description = "Correlations, patterns, glucose episodes, meal responses and recommendations from the caller's own data"))
@@ -102,8 +104,6 @@ glucolens_web::problem_responses! {
 
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
-/// Recommendations shown at most: the strongest few are actionable, a long list is not.
-const MAX_RECOMMENDATIONS: usize = 5;
 
 /// Whether the latest correlation analysis produced findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -387,8 +387,8 @@ struct PatternsResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct PatternsQuery {
-    /// Only patterns of this `pattern_type`: `daily_motif`, `short_motif`, `discord` or `association_rule` (default:
-    /// all). Also accepted as `pattern_type`.
+    /// Only patterns of this `pattern_type`: `daily_motif`, `short_motif`, `discord`, `association_rule` or
+    /// `cluster` (similar days; default: all). Also accepted as `pattern_type`.
     #[serde(alias = "pattern_type")]
     kind: Option<String>,
 }
@@ -397,7 +397,7 @@ struct PatternsQuery {
     get, path = "/api/v1/insights/patterns", tag = "insights",
     params(PatternsQuery, OwnerHeader),
     responses(
-        (status = 200, description = "The discovery's state (`not_enough_data` says what is missing) and the recurring glucose shapes with example dates, unusual days and association rules with their thresholds", body = PatternsResponse),
+        (status = 200, description = "The discovery's state (`not_enough_data` says what is missing) and the recurring glucose shapes with example dates, unusual days, association rules with their thresholds and similar-day clusters (`cluster`: each group's days, centre profile, what sets it apart and whether it holds the best days)", body = PatternsResponse),
         PatternsProblems,
     )
 )]
@@ -413,7 +413,7 @@ async fn list_patterns(
             ApiError::invalid(FieldError::new(
                 "kind",
                 "invalid_kind",
-                "one of daily_motif, short_motif, discord, association_rule",
+                "one of daily_motif, short_motif, discord, association_rule, cluster",
             ))
         })?),
     };
@@ -427,15 +427,38 @@ async fn list_patterns(
 struct RecommendationsResponse {
     #[serde(flatten)]
     analysis: AnalysisState,
-    /// Strongest evidence first; empty when no finding is strong enough (never a recommendation without evidence).
+    /// Strongest evidence first; empty when no evidence is strong enough (never a recommendation without evidence).
     recommendations: Vec<Recommendation>,
 }
 
+/// Up to 8 ranked, non-prescriptive recommendations from all of the caller's insights, each with its evidence.
+///
+/// Each carries the evidence it rests on (`evidence.kind` and that kind's numbers; glucose in the caller's display
+/// unit). `status` and the other analysis fields describe the correlation analysis.
+///
+/// **Sources.** `correlation`: a stored PCMCI link from a behaviour into a glucose outcome with at least medium
+/// confidence, one per family of behaviours (sleep, activity, food): its link into mean glucose when it has one, else
+/// its strongest. `meal_comparison`: of the meals eaten at least 3 times in the
+/// 90 days up to the latest reading (as `GET /api/v1/insights/meals` groups them), the highest and lowest mean rise,
+/// when they differ by at least 20 mg/dL (1.1 mmol/L) and by a Welch t of at least 2; with the rise per 10 g of
+/// carbohydrate when its 95 % interval lies above zero. `episode_context`: what preceded the lows of those 90 days
+/// (`explanations` of `GET /api/v1/insights/episodes`: exercise, a meal, sleep) when it holds for at least two thirds
+/// of at least 3 lows. `association_rule`: a stored rule whose antecedent held on at least 5 days and whose
+/// confidence exceeds the outcome's share of all days by a z of at least 2. `cluster`: the stored group of similar
+/// days holding most of the best days, with a behaviour among what sets it apart, at least 5 days in and out of it
+/// and a strength of at least 2.
+///
+/// **Ranking.** `strength` is about how many standard errors the effect lies from no effect (capped at 10):
+/// correlation, the Fisher z of the partial correlation `atanh(|r|)·√(n − 3)`; meal comparison, Welch's t of the two
+/// means; episode context, `(2·count − total)/√total` (the share against one half); association rule, the z of its
+/// confidence against the base rate over the antecedent's days; cluster, `|difference_sd|·√(n₁n₂/(n₁ + n₂))` of its
+/// most distinguishing behaviour. Strongest first; while other kinds compete, at most 3 correlations, 1 meal
+/// comparison, 2 episode contexts, 1 rule and 1 cluster are shown, and slots left over go to the next strongest.
 #[utoipa::path(
     get, path = "/api/v1/insights/recommendations", tag = "insights",
     params(OwnerHeader),
     responses(
-        (status = 200, description = "Ranked, non-prescriptive recommendations, each with the finding it rests on (id, n, q, confidence, effect size in the caller's display unit)", body = RecommendationsResponse),
+        (status = 200, description = "Ranked, non-prescriptive recommendations, each with its strength and the evidence it rests on (kind and numbers: a correlation's id, n, q, confidence and effect size; the meals compared; the lows' context; the rule; the cluster of best days), glucose in the caller's display unit", body = RecommendationsResponse),
         RecommendationsProblems,
     )
 )]
@@ -452,8 +475,8 @@ async fn list_recommendations(
     };
     let unit = display_unit(&reader);
     let findings = findings(&state, &reader, unit, &request).await?;
-    let mut recommendations = recommendations::recommend(&findings, unit);
-    recommendations.truncate(MAX_RECOMMENDATIONS);
+    let sources = recommendations::sources(&state.db, reader.owner_id, &reader.settings).await?;
+    let recommendations = recommendations::recommend(&findings, &sources, unit, MAX_RECOMMENDATIONS);
     audit_read(&state, &reader, &request_id, "recommendations").await?;
     Ok(ApiJson(RecommendationsResponse {
         analysis,

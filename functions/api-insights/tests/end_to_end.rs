@@ -125,14 +125,27 @@ async fn sample_user_through_fan_out_and_worker_yields_the_planted_effects(db: P
     let response = api_insights::router(state.clone()).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
-    let cited: Vec<&str> = body["recommendations"]
-        .as_array()
-        .unwrap()
+    let recommendations = body["recommendations"].as_array().unwrap();
+    for r in recommendations {
+        println!(
+            "{} [{} {}] {}",
+            r["rank"], r["evidence"]["kind"], r["strength"], r["message"]
+        );
+    }
+    // Recommendations carry one correlation per family of behaviours (sleep, activity, food: its link into mean
+    // glucose when it has one), at least the three strongest whatever other kinds compete
+    // (`glucolens_app::insights::recommendations::kind_cap`). The planted causes are three families, each with a
+    // significant link into mean glucose (above), so each planted finding is among the first three.
+    let cited: Vec<&str> = recommendations
         .iter()
+        .filter(|r| r["evidence"]["kind"] == "correlation")
         .map(|r| r["evidence"]["finding_id"].as_str().unwrap())
         .collect();
     for (cause, lag, _) in planted {
         let id = format!("{cause}->mean_glucose@{lag}");
-        assert!(cited.contains(&id.as_str()), "{id} not cited: {cited:?}");
+        assert!(
+            cited.iter().take(3).any(|c| *c == id),
+            "{id} not among the first three: {cited:?}"
+        );
     }
 }

@@ -11,7 +11,7 @@ use glucolens_domain::pattern::{ClusterDay, NewPattern, PatternCoverage, Pattern
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Pattern {
     pub id: Uuid,
-    /// `daily_motif` or `short_motif` (the design's `recurring`), `discord` (its `anomaly`) or `association_rule`.
+    /// `daily_motif` or `short_motif` (the design's `recurring`), `discord` (its `anomaly`), `association_rule` or `cluster` (similar days).
     pub pattern_type: String,
     pub description: String,
     pub score: Option<f64>,
