@@ -54,7 +54,14 @@ const LEFT_OUT_TABLES: [&str; 7] = [
 
 /// Columns of exported tables left out on purpose: the owner (named once in the header), the password hash, and
 /// where an upload was kept. A new column must be added to the export or here.
-const LEFT_OUT_COLUMNS: [(&str, &str); 3] = [("*", "user_id"), ("users", "password_hash"), ("imports", "object_key")];
+/// `users.aggregates_version` is bookkeeping of the analysis pipeline (which aggregates the analyses last read), not
+/// the person's data.
+const LEFT_OUT_COLUMNS: [(&str, &str); 4] = [
+    ("*", "user_id"),
+    ("users", "password_hash"),
+    ("imports", "object_key"),
+    ("users", "aggregates_version"),
+];
 
 struct Download {
     status: StatusCode,
