@@ -143,15 +143,11 @@ fn exported_ids(lines: &[Value], line_type: &str) -> BTreeSet<String> {
 async fn account_with_everything(db: &PgPool, index: usize, days: u32) -> Uuid {
     let start = Utc::now().date_naive() - Duration::days(i64::from(days) + 5);
     let generated = sample::generate_user(7, index, "export", start, days);
-    sample::write_user(db, &generated, "not-a-hash")
+    let user = sample::write_user(db, &generated, "not-a-hash")
         .await
         .unwrap()
-        .expect("a new account");
-    let user: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(&generated.email)
-        .fetch_one(db)
-        .await
-        .unwrap();
+        .expect("a new account")
+        .user_id;
     aggregation::aggregate_user(db, user, Mode::Full).await.unwrap();
     for statement in [
         "INSERT INTO correlations (user_id, factor_x, factor_y, lag_days, correlation_coefficient, p_value, q_value,

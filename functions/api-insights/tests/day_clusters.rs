@@ -45,15 +45,11 @@ async fn clusters_separate_the_planted_day_types(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let start = NaiveDate::from_ymd_opt(2025, 1, 6).unwrap();
     let (generated, planted) = sample::generate_user_with_plants(SEED, 1, "clusters", start, DAYS);
-    sample::write_user(&db, &generated, "not-a-hash")
+    let user = sample::write_user(&db, &generated, "not-a-hash")
         .await
         .unwrap()
-        .expect("a new account");
-    let user: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(&generated.email)
-        .fetch_one(&db)
-        .await
-        .unwrap();
+        .expect("a new account")
+        .user_id;
     aggregation::aggregate_user(&db, user, Mode::Incremental).await.unwrap();
     let outcome = insights::discover_patterns(&db, user).await.unwrap();
     assert!(outcome.day_clusters >= 2, "{outcome:?}");

@@ -13,7 +13,6 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use sqlx::PgPool;
 use tower::ServiceExt;
-use uuid::Uuid;
 
 /// The seed and user index of the run; any seed must do (see the assertions' tolerances).
 const SEED: u64 = 20261125;
@@ -71,15 +70,11 @@ async fn sample_user_through_fan_out_and_worker_yields_the_planted_effects(db: P
     let state = testing::state(db.clone()).await;
     let start = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
     let generated = sample::generate_user(SEED, 1, "insights-e2e", start, DAYS);
-    sample::write_user(&db, &generated, "not-a-hash")
+    let user = sample::write_user(&db, &generated, "not-a-hash")
         .await
         .unwrap()
-        .expect("a new account");
-    let user: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(&generated.email)
-        .fetch_one(&db)
-        .await
-        .unwrap();
+        .expect("a new account")
+        .user_id;
 
     let fan_out = jobs::fan_out(&state.db, &state.queue, TaskKind::ComputeCorrelations)
         .await

@@ -25,15 +25,11 @@ async fn planted_post_exercise_lows_are_explained_by_their_exercise(db: PgPool) 
     let state = testing::state(db.clone()).await;
     let start = NaiveDate::from_ymd_opt(2025, 1, 6).unwrap();
     let (generated, planted) = sample::generate_user_with_plants(SEED, 1, "episodes-planted", start, DAYS);
-    sample::write_user(&db, &generated, "not-a-hash")
+    let user = sample::write_user(&db, &generated, "not-a-hash")
         .await
         .unwrap()
-        .expect("a new account");
-    let user: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(&generated.email)
-        .fetch_one(&db)
-        .await
-        .unwrap();
+        .expect("a new account")
+        .user_id;
     assert!(planted.exercise_lows.len() >= 10, "{}", planted.exercise_lows.len());
 
     let first = generated.glucose.iter().map(|r| r.time).min().unwrap();

@@ -291,15 +291,11 @@ async fn planted_meals_are_recovered_and_ranked(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let start = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
     let (generated, planted) = sample::generate_user_with_plants(42, 0, "meals", start, 60);
-    sample::write_user(&db, &generated, "not-a-hash")
+    let user = sample::write_user(&db, &generated, "not-a-hash")
         .await
         .unwrap()
-        .unwrap();
-    let user: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(&generated.email)
-        .fetch_one(&db)
-        .await
-        .unwrap();
+        .expect("a new account")
+        .user_id;
 
     let uri = range("2026-03-01T00:00:00Z", "2026-05-02T00:00:00Z");
     let reply = get(&state, &uri, Some(user)).await;

@@ -75,15 +75,11 @@ async fn planted_sample_user_recommendations_cite_the_planted_truths(db: PgPool)
     let state = testing::state(db.clone()).await;
     let start = NaiveDate::from_ymd_opt(2025, 1, 6).unwrap();
     let (generated, planted) = sample::generate_user_with_plants(14, 1, "recommendations", start, 90);
-    sample::write_user(&db, &generated, "not-a-hash")
+    let user = sample::write_user(&db, &generated, "not-a-hash")
         .await
         .unwrap()
-        .expect("a new account");
-    let user: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(&generated.email)
-        .fetch_one(&db)
-        .await
-        .unwrap();
+        .expect("a new account")
+        .user_id;
     let message = JobMessage {
         kind: TaskKind::FullAnalysis,
         user_id: user,

@@ -89,12 +89,8 @@ async fn write_sample(db: &sqlx::PgPool, user: &SampleUser) -> Uuid {
     sample::write_user(db, user, "not-a-hash")
         .await
         .unwrap()
-        .expect("a new account");
-    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(&user.email)
-        .fetch_one(db)
-        .await
-        .unwrap()
+        .expect("a new account")
+        .user_id
 }
 
 #[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]

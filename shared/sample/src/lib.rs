@@ -648,6 +648,8 @@ pub enum SampleError {
 /// What writing one user did: `None` when an account with that email already existed (nothing written).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Written {
+    /// The new account's id.
+    pub user_id: uuid::Uuid,
     pub glucose: InsertCounts,
     pub records: InsertCounts,
 }
@@ -679,7 +681,11 @@ pub async fn write_user(db: &PgPool, user: &SampleUser, password_hash: &str) -> 
         + writer.insert(&mut tx, &user.meals).await?;
     writer.mark_dirty(&mut tx).await?;
     tx.commit().await?;
-    Ok(Some(Written { glucose, records }))
+    Ok(Some(Written {
+        user_id,
+        glucose,
+        records,
+    }))
 }
 
 #[cfg(test)]
