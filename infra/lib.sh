@@ -133,6 +133,19 @@ stop_throwaway_stack() {
     rm -rf "$WORK"
 }
 
+# bench_binary WORK: the release CLI for a benchmark (GLUCOLENS_BIN, or built here), copied into WORK so other builds
+# in this checkout cannot swap the binary in the middle of a run; prints the copy's path.
+bench_binary() {
+    local source=${GLUCOLENS_BIN:-}
+    if [ -z "$source" ]; then
+        log "building the release CLI (LTO: slow)"
+        (cd "$GLUCOLENS_ROOT" && cargo build --release -q -p glucolens-cli) >&2
+        source=$GLUCOLENS_ROOT/target/release/glucolens
+    fi
+    cp "$source" "$1/glucolens"
+    echo "$1/glucolens"
+}
+
 # fuzz_api WORK PG_PORT MOTO_PORT: a fresh database, `glucolens serve` on it, and schemathesis against the served
 # OpenAPI document (SCHEMATHESIS_SEED, MAX_EXAMPLES as infra/schemathesis.sh reads them). Sets SERVE_PID; the
 # caller's cleanup stops it.

@@ -40,16 +40,7 @@ UNNEST_PID=""
 trap '[ -n "$UNNEST_PID" ] && kill "$UNNEST_PID" 2>/dev/null; stop_throwaway_stack' EXIT
 trap 'exit 130' INT TERM
 
-if [ -n "${GLUCOLENS_BIN:-}" ]; then
-    SOURCE_BIN=$GLUCOLENS_BIN
-else
-    log "building the release CLI (LTO: slow)"
-    cargo build --release -q -p glucolens-cli
-    SOURCE_BIN=$ROOT/target/release/glucolens
-fi
-# A private copy: other builds in this checkout must not swap the binary in the middle of a run.
-BIN=$WORK/glucolens
-cp "$SOURCE_BIN" "$BIN"
+BIN=$(bench_binary "$WORK")
 
 PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres)
 url() { echo "postgres://postgres@127.0.0.1:$PG_PORT/$1"; }

@@ -42,16 +42,7 @@ start_postgres "$WORK/pg" "$PG_PORT"
 # Planning counts too: a prepared statement PostgreSQL keeps planning again costs on every request.
 "${PSQL[@]}" -c "ALTER SYSTEM SET pg_stat_statements.track_planning = on" -c "SELECT pg_reload_conf()" >/dev/null
 
-if [ -n "${GLUCOLENS_BIN:-}" ]; then
-    SOURCE_BIN=$GLUCOLENS_BIN
-else
-    log "building the release CLI (LTO: slow)"
-    cargo build --release -q -p glucolens-cli
-    SOURCE_BIN=$ROOT/target/release/glucolens
-fi
-# A private copy: other builds in this checkout must not swap the binary in the middle of a run.
-BIN=$WORK/glucolens
-cp "$SOURCE_BIN" "$BIN"
+BIN=$(bench_binary "$WORK")
 
 export_local_env "$PG_PORT" "$MOTO_PORT" postgres
 # The load generator sends thousands of requests a minute as one user: lift the per-user limit for the bench only

@@ -62,16 +62,7 @@ if [ ! -x /usr/bin/time ]; then
 fi
 ensure_python_tools
 
-if [ -n "${GLUCOLENS_BIN:-}" ]; then
-    SOURCE_BIN=$GLUCOLENS_BIN
-else
-    log "building the release CLI (LTO: slow)"
-    cargo build --release -q -p glucolens-cli
-    SOURCE_BIN=$ROOT/target/release/glucolens
-fi
-# A private copy: other builds in this checkout must not swap the binary in the middle of a run.
-BIN=$WORK/glucolens
-cp "$SOURCE_BIN" "$BIN"
+BIN=$(bench_binary "$WORK")
 
 PG_PORT=$(free_port)
 MOTO_PORT=$(free_port)

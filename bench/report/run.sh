@@ -20,16 +20,7 @@ RUNS=${RUNS:-20}
 DAYS=${DAYS:-14}
 
 start_throwaway_stack report-bench
-if [ -n "${GLUCOLENS_BIN:-}" ]; then
-    SOURCE_BIN=$GLUCOLENS_BIN
-else
-    log "building the release CLI (LTO: slow)"
-    cargo build --release -q -p glucolens-cli
-    SOURCE_BIN=$ROOT/target/release/glucolens
-fi
-# A private copy: other builds in this checkout must not swap the binary in the middle of a run.
-BIN=$WORK/glucolens
-cp "$SOURCE_BIN" "$BIN"
+BIN=$(bench_binary "$WORK")
 
 export_local_env "$PG_PORT" "$MOTO_PORT" postgres
 export RUST_LOG=${RUST_LOG:-warn}
