@@ -207,7 +207,20 @@ pub async fn list(
     db: &PgPool,
     user_id: Uuid,
     settings: &StoredSettings,
+    range: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<EpisodeList, InsightsError> {
+    let readings = readings(db, user_id, range).await?;
+    list_with_readings(db, user_id, settings, range, &readings).await
+}
+
+/// [`list`] with the readings already read (sorted; only those in the range are used, so the same read can serve
+/// a wider need).
+pub async fn list_with_readings(
+    db: &PgPool,
+    user_id: Uuid,
+    settings: &StoredSettings,
     (start, end): (DateTime<Utc>, DateTime<Utc>),
+    readings: &[(DateTime<Utc>, f64)],
 ) -> Result<EpisodeList, InsightsError> {
     let unit = settings
         .display_unit()
@@ -216,8 +229,9 @@ pub async fn list(
         .time_zone()
         .map_err(|_| InsightsError::BadData("the stored time zone is invalid".into()))?
         .tz();
-    let readings = readings(db, user_id, (start, end)).await?;
-    let found = find_episodes(&readings, unit)?;
+    let first = readings.partition_point(|&(at, _)| at < start);
+    let last = readings.partition_point(|&(at, _)| at < end);
+    let found = find_episodes(&readings[first..last], unit)?;
     let records = if found.is_empty() {
         LoggedRecords::default()
     } else {

@@ -250,22 +250,38 @@ async fn meals_in(
     }
 }
 
+/// The readings the meal responses of meals eaten in `[start, end)` need: from the first baseline to the end of the
+/// last window.
+pub fn reading_range((start, end): (DateTime<Utc>, DateTime<Utc>)) -> (DateTime<Utc>, DateTime<Utc>) {
+    (
+        start - Duration::minutes(BASELINE_MINUTES as i64),
+        end + Duration::minutes(WINDOW_MINUTES as i64) + Duration::seconds(1),
+    )
+}
+
 /// The user's meal responses in `[start, end)`, in the display unit of their `settings` (the caller audits the read).
 pub async fn list(
     db: &PgPool,
     user_id: Uuid,
     settings: &StoredSettings,
+    range: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<MealResponses, InsightsError> {
+    let readings = super::episodes::readings(db, user_id, reading_range(range)).await?;
+    list_with_readings(db, user_id, settings, range, &readings).await
+}
+
+/// [`list`] with the readings already read (at least those of [`reading_range`]; others are not looked at).
+pub async fn list_with_readings(
+    db: &PgPool,
+    user_id: Uuid,
+    settings: &StoredSettings,
     (start, end): (DateTime<Utc>, DateTime<Utc>),
+    readings: &[(DateTime<Utc>, f64)],
 ) -> Result<MealResponses, InsightsError> {
     let unit = settings
         .display_unit()
         .map_err(|_| InsightsError::BadData("the stored display unit is invalid".into()))?;
     let rows = meals_in(db, user_id, (start, end)).await?;
-    let reading_range = (
-        start - Duration::minutes(BASELINE_MINUTES as i64),
-        end + Duration::minutes(WINDOW_MINUTES as i64) + Duration::seconds(1),
-    );
-    let readings = super::episodes::readings(db, user_id, reading_range).await?;
     let meals: Vec<Meal> = rows
         .iter()
         .map(|row| Meal {
@@ -275,7 +291,7 @@ pub async fn list(
             carbs_grams: row.carbs_grams,
         })
         .collect();
-    let computed = responses(&meals, &readings);
+    let computed = responses(&meals, readings);
     let (by_meal_type, repeated_meals, carb_sensitivity) = summarise(&meals, &computed, unit);
     let (best_meal, worst_meal) = match repeated_meals.as_slice() {
         [first, .., last] => (Some(first.clone()), Some(last.clone())),

@@ -292,9 +292,11 @@ pub async fn sources(db: &PgPool, user_id: Uuid, settings: &StoredSettings) -> R
     // End exclusive: one second after the latest reading keeps it in.
     let end = latest.timestamp + Duration::seconds(1);
     let range = (end - Duration::days(RECENT_DAYS), end);
+    // One read of the readings serves both (the meals' range holds the episodes').
+    let readings = episodes::readings(db, user_id, meals::reading_range(range)).await?;
     let (meals, episodes) = tokio::try_join!(
-        meals::list(db, user_id, settings, range),
-        episodes::list(db, user_id, settings, range)
+        meals::list_with_readings(db, user_id, settings, range, &readings),
+        episodes::list_with_readings(db, user_id, settings, range, &readings)
     )?;
     Ok(Sources {
         meals: Some(meals),
