@@ -26,21 +26,12 @@ CONNECTIONS=${CONNECTIONS:-8}
 THREADS=${THREADS:-2}
 DAYS=${DAYS:-365}
 
-if ! command -v wrk >/dev/null; then
-    log "installing wrk (Debian package)"
-    as_root apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >&2
-fi
+# shellcheck source=../wrk.sh
+source bench/wrk.sh
+ensure_wrk
 
 start_throwaway_stack dashboard-bench
-PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres)
-# pg_stat_statements counts each route's statements; it has to be preloaded, hence the restart.
-"${PSQL[@]}" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
-stop_postgres
-start_postgres "$WORK/pg" "$PG_PORT"
-"${PSQL[@]}" -c "CREATE EXTENSION pg_stat_statements"
-# Planning counts too: a prepared statement PostgreSQL keeps planning again costs on every request.
-"${PSQL[@]}" -c "ALTER SYSTEM SET pg_stat_statements.track_planning = on" -c "SELECT pg_reload_conf()" >/dev/null
+enable_statement_stats
 
 BIN=$(bench_binary "$WORK")
 
@@ -54,13 +45,7 @@ log "sample data: 2 accounts × $DAYS days, then the aggregation job"
 "$BIN" job aggregate-daily --drain >/dev/null
 "${PSQL[@]}" -c "DELETE FROM daily_aggregates WHERE user_id = (SELECT id FROM users WHERE email = 'demo+1@glucolens.local')"
 
-API_PORT=$(free_port)
-"$BIN" serve --addr "127.0.0.1:$API_PORT" >"$WORK/serve.log" 2>&1 &
-SERVE_PID=$!
-API=http://127.0.0.1:$API_PORT
-for _ in $(seq 1 100); do curl -fsS -o /dev/null "$API/api/v1/health" 2>/dev/null && break; sleep 0.2; done
-
-bench() { python3 "$ROOT/bench/dashboard/bench.py" "$@"; }
+serve_api "$BIN"
 STORED_TOKEN=$(bench login --api "$API" --email demo@glucolens.local --password glucolens-demo)
 LIVE_TOKEN=$(bench login --api "$API" --email demo+1@glucolens.local --password glucolens-demo)
 for token in "$STORED_TOKEN" "$LIVE_TOKEN"; do bench today --api "$API" --token "$token"; done
@@ -71,17 +56,6 @@ echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') (fsync=off),
 echo "wrk $THREADS threads × $CONNECTIONS connections, $DURATION per route; sample accounts with $DAYS days (aggregated), today's readings so far uploaded"
 echo
 
-ROUTES=()
-run_wrk() {
-    local label=$1 token=$2 path=$3 n=${#ROUTES[@]}
-    bench check --api "$API" --token "$token" --path "$path"
-    "${PSQL[@]}" -c "SELECT pg_stat_statements_reset()" >/dev/null
-    BENCH_TOKEN=$token wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency -s "$ROOT/bench/api/auth.lua" \
-        "$API$path" >"$WORK/wrk-$n.txt"
-    "${PSQL[@]}" -At -F $'\t' -c "SELECT calls, plans, total_plan_time + total_exec_time, regexp_replace(left(query, 90), '\s+', ' ', 'g')
-        FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC" >"$WORK/statements-$n.tsv"
-    ROUTES+=("$label|$WORK/wrk-$n.txt|$WORK/statements-$n.tsv")
-}
 run_wrk "GET /auth/me" "$STORED_TOKEN" "/api/v1/auth/me"
 for days in 7 30 90; do
     run_wrk "GET /dashboard/summary?days=$days" "$STORED_TOKEN" "/api/v1/dashboard/summary?days=$days"

@@ -25,18 +25,12 @@ CONNECTIONS=${CONNECTIONS:-4}
 THREADS=${THREADS:-2}
 DAYS=${DAYS:-90}
 
-if ! command -v wrk >/dev/null; then
-    log "installing wrk (Debian package)"
-    as_root apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >&2
-fi
+# shellcheck source=../wrk.sh
+source bench/wrk.sh
+ensure_wrk
 
 start_throwaway_stack insights-bench
-PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres)
-"${PSQL[@]}" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
-stop_postgres
-start_postgres "$WORK/pg" "$PG_PORT"
-"${PSQL[@]}" -c "CREATE EXTENSION pg_stat_statements"
+enable_statement_stats
 BIN=$(bench_binary "$WORK")
 
 export_local_env "$PG_PORT" "$MOTO_PORT" postgres
@@ -48,13 +42,7 @@ log "sample data: 1 account × $DAYS days, then the whole analysis"
 for job in aggregate-daily compute-correlations discover-patterns; do "$BIN" job "$job" --drain >/dev/null; done
 "${PSQL[@]}" -c "VACUUM ANALYZE"
 
-API_PORT=$(free_port)
-"$BIN" serve --addr "127.0.0.1:$API_PORT" >"$WORK/serve.log" 2>&1 &
-SERVE_PID=$!
-API=http://127.0.0.1:$API_PORT
-for _ in $(seq 1 100); do curl -fsS -o /dev/null "$API/api/v1/health" 2>/dev/null && break; sleep 0.2; done
-
-bench() { python3 "$ROOT/bench/dashboard/bench.py" "$@"; }
+serve_api "$BIN"
 TOKEN=$(bench login --api "$API" --email demo@glucolens.local --password glucolens-demo)
 # The sample data ends yesterday (local); the range covers all of it.
 END=$(date -u +%Y-%m-%dT00:00:00Z -d tomorrow)
@@ -64,20 +52,9 @@ echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') (fsync=off),
 echo "wrk $THREADS threads × $CONNECTIONS connections, $DURATION per route; one sample account with $DAYS days, analysed"
 echo
 
-ROUTES=()
-run_wrk() {
-    local label=$1 path=$2 n=${#ROUTES[@]}
-    bench check --api "$API" --token "$TOKEN" --path "$path"
-    "${PSQL[@]}" -c "SELECT pg_stat_statements_reset()" >/dev/null
-    BENCH_TOKEN=$TOKEN wrk -t "$THREADS" -c "$CONNECTIONS" -d "$DURATION" --latency -s "$ROOT/bench/api/auth.lua" \
-        "$API$path" >"$WORK/wrk-$n.txt"
-    "${PSQL[@]}" -At -F $'\t' -c "SELECT calls, plans, total_plan_time + total_exec_time, regexp_replace(left(query, 90), '\s+', ' ', 'g')
-        FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC" >"$WORK/statements-$n.tsv"
-    ROUTES+=("$label|$WORK/wrk-$n.txt|$WORK/statements-$n.tsv")
-}
-run_wrk "GET /auth/me" "/api/v1/auth/me"
-run_wrk "GET /insights/patterns (stored, clusters included)" "/api/v1/insights/patterns"
-run_wrk "GET /insights/meals, $DAYS days" "/api/v1/insights/meals?start=$START&end=$END"
-run_wrk "GET /insights/episodes, $DAYS days" "/api/v1/insights/episodes?start=$START&end=$END"
-run_wrk "GET /insights/recommendations" "/api/v1/insights/recommendations"
+run_wrk "GET /auth/me" "$TOKEN" "/api/v1/auth/me"
+run_wrk "GET /insights/patterns (stored, clusters included)" "$TOKEN" "/api/v1/insights/patterns"
+run_wrk "GET /insights/meals, $DAYS days" "$TOKEN" "/api/v1/insights/meals?start=$START&end=$END"
+run_wrk "GET /insights/episodes, $DAYS days" "$TOKEN" "/api/v1/insights/episodes?start=$START&end=$END"
+run_wrk "GET /insights/recommendations" "$TOKEN" "/api/v1/insights/recommendations"
 bench report "${ROUTES[@]}"
