@@ -61,7 +61,8 @@ impl SplitMix64 {
     }
 }
 
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+/// The squared Euclidean distance of two rows of equal length.
+pub fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 

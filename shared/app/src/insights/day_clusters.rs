@@ -22,11 +22,12 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Timelike};
 use chrono_tz::Tz;
-use glucolens_analytics::clustering::{kmeans_best_k, silhouettes, Clustering, KMeansParams};
+use glucolens_analytics::clustering::{kmeans_best_k, silhouettes, squared_distance, Clustering, KMeansParams};
 use glucolens_analytics::matrix_profile::RegularGrid;
 use glucolens_analytics::metrics::stats::{mean, sd};
 use glucolens_analytics::AnalyticsError;
 use glucolens_domain::pattern::{ClusterDay, NewPattern, PatternKind};
+use glucolens_domain::rules::round_tenth;
 use glucolens_domain::GlucoseUnit;
 use serde_json::json;
 
@@ -212,7 +213,9 @@ pub fn cluster_patterns(clusters: &DayClusters, unit: GlucoseUnit) -> Vec<NewPat
             distinguishing.sort_by(|a, b| b.3.abs().total_cmp(&a.3.abs()));
             let centre = &clustering.centres[c];
             let mut closest = rows.clone();
-            closest.sort_by(|&a, &b| squared(&profiles[a], centre).total_cmp(&squared(&profiles[b], centre)));
+            closest.sort_by(|&a, &b| {
+                squared_distance(&profiles[a], centre).total_cmp(&squared_distance(&profiles[b], centre))
+            });
             let mut example_dates: Vec<NaiveDate> = closest.iter().take(EXAMPLE_DATES).map(|&i| days[i].date).collect();
             example_dates.sort();
             let cluster_silhouette = mean(&rows.iter().map(|&i| day_silhouettes[i]).collect::<Vec<_>>());
@@ -239,14 +242,14 @@ pub fn cluster_patterns(clusters: &DayClusters, unit: GlucoseUnit) -> Vec<NewPat
                     "best_days_total": best.iter().filter(|&&b| b).count(),
                     "holds_best_days": c == holder,
                     "dates": rows.iter().map(|&i| days[i].date).collect::<Vec<_>>(),
-                    "profile_mg_dl": centre.iter().map(|v| (v * 10.0).round() / 10.0).collect::<Vec<_>>(),
+                    "profile_mg_dl": centre.iter().copied().map(round_tenth).collect::<Vec<_>>(),
                     "features": features.iter().map(|(feature, cluster, other, sd)| json!({
                         "feature": feature.key,
                         "label": feature.label,
                         "unit": feature.unit,
                         "behaviour": feature.behaviour,
-                        "cluster": round1(*cluster),
-                        "other_days": round1(*other),
+                        "cluster": round_tenth(*cluster),
+                        "other_days": round_tenth(*other),
                         "difference_sd": (sd * 100.0).round() / 100.0,
                     })).collect::<Vec<_>>(),
                     "distinguishing": distinguishing.iter().map(|f| f.0.key).collect::<Vec<_>>(),
@@ -259,14 +262,6 @@ pub fn cluster_patterns(clusters: &DayClusters, unit: GlucoseUnit) -> Vec<NewPat
             }
         })
         .collect()
-}
-
-fn round1(value: f64) -> f64 {
-    (value * 10.0).round() / 10.0
-}
-
-fn squared(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
 /// The top [`BEST_DAY_SHARE`] of days by time in target, ties at the threshold included.

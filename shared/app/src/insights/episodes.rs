@@ -50,7 +50,7 @@ use crate::aggregation::accepted_window;
 /// The grid step: the store's reading slot.
 const GRID_MINUTES: u32 = local_day::SLOT_MINUTES as u32;
 
-/// Records read per query when reading an episode context's meals, activities and sleep.
+/// Rows read per query when reading a range of records ([`rows_in`]).
 const RECORD_PAGE: i64 = 1000;
 
 /// Episodes by type and level. Level-1 counts include the episodes that reached level 2.
@@ -178,25 +178,32 @@ async fn logged_records(
     })
 }
 
-/// Every record of kind `T` the user has in `[start, end)`, page by page.
+/// Every record of kind `T` the user has in `[start, end)`.
 async fn records_in<T: RecordTable>(
     db: &PgPool,
     user_id: Uuid,
-    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    range: (DateTime<Utc>, DateTime<Utc>),
 ) -> Result<Vec<T::Record>, sqlx::Error> {
-    let mut records = Vec::new();
-    let mut after = None;
+    Ok(rows_in::<T>(db, user_id, range).await?.iter().map(T::record).collect())
+}
+
+/// Every stored row of kind `T` the user has in `[start, end)`, by time, read page by page.
+pub(super) async fn rows_in<T: RecordTable>(
+    db: &PgPool,
+    user_id: Uuid,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Vec<T>, sqlx::Error> {
+    let mut rows: Vec<T> = Vec::new();
     loop {
-        let rows = store::records::page::<T>(db, user_id, start, end, after, RECORD_PAGE).await?;
-        records.extend(rows.iter().map(T::record));
-        match rows.last() {
-            Some(last) if rows.len() as i64 == RECORD_PAGE => {
-                after = Some(PagePosition {
-                    time: last.time(),
-                    id: last.id(),
-                })
-            }
-            _ => return Ok(records),
+        let after = rows.last().map(|last| PagePosition {
+            time: last.time(),
+            id: last.id(),
+        });
+        let page = store::records::page::<T>(db, user_id, start, end, after, RECORD_PAGE).await?;
+        let last_page = (page.len() as i64) < RECORD_PAGE;
+        rows.extend(page);
+        if last_page {
+            return Ok(rows);
         }
     }
 }

@@ -23,7 +23,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use glucolens_analytics::meals::{self as analysis, MealResponse, ResponseSummary, BASELINE_MINUTES, WINDOW_MINUTES};
 use glucolens_domain::{rules, GlucoseUnit, MgDl};
-use glucolens_store as store;
 use glucolens_store::records::MealRow;
 use glucolens_store::users::StoredSettings;
 use serde::Serialize;
@@ -32,9 +31,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::InsightsError;
-
-/// Meals read per query.
-const MEAL_PAGE: i64 = 1000;
 
 /// What one meal did to glucose, in the display unit.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -229,27 +225,6 @@ pub fn summarise(
     (by_meal_type, repeated, sensitivity)
 }
 
-/// The user's meals eaten in `[start, end)`, by time.
-async fn meals_in(
-    db: &PgPool,
-    user_id: Uuid,
-    (start, end): (DateTime<Utc>, DateTime<Utc>),
-) -> Result<Vec<MealRow>, sqlx::Error> {
-    let mut meals: Vec<MealRow> = Vec::new();
-    loop {
-        let after = meals.last().map(|m| store::records::PagePosition {
-            time: m.timestamp,
-            id: m.id,
-        });
-        let page = store::records::page::<MealRow>(db, user_id, start, end, after, MEAL_PAGE).await?;
-        let last_page = (page.len() as i64) < MEAL_PAGE;
-        meals.extend(page);
-        if last_page {
-            return Ok(meals);
-        }
-    }
-}
-
 /// The readings the meal responses of meals eaten in `[start, end)` need: from the first baseline to the end of the
 /// last window.
 pub fn reading_range((start, end): (DateTime<Utc>, DateTime<Utc>)) -> (DateTime<Utc>, DateTime<Utc>) {
@@ -281,7 +256,7 @@ pub async fn list_with_readings(
     let unit = settings
         .display_unit()
         .map_err(|_| InsightsError::BadData("the stored display unit is invalid".into()))?;
-    let rows = meals_in(db, user_id, (start, end)).await?;
+    let rows = super::episodes::rows_in::<MealRow>(db, user_id, (start, end)).await?;
     let meals: Vec<Meal> = rows
         .iter()
         .map(|row| Meal {
