@@ -96,16 +96,6 @@ fn expected(hypo_nadir: f64, hyper_peak: f64, extended_nadir: f64) -> Value {
     ])
 }
 
-async fn audited_reads(db: &PgPool, user_id: Uuid) -> i64 {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log WHERE user_id = $1 AND action = 'read' AND resource = 'glucose_episodes'",
-    )
-    .bind(user_id)
-    .fetch_one(db)
-    .await
-    .unwrap()
-}
-
 #[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn episodes_are_listed_in_mg_dl_and_audited(db: PgPool) {
     let state = testing::state(db.clone()).await;
@@ -128,7 +118,7 @@ async fn episodes_are_listed_in_mg_dl_and_audited(db: PgPool) {
         body["summary"],
         json!({"hypo_level_1": 2, "hypo_level_2": 1, "hypo_extended": 1, "hyper_level_1": 1, "hyper_level_2": 0})
     );
-    assert_eq!(audited_reads(&db, user).await, 1);
+    assert_eq!(testing::audited_reads(&db, user, "glucose_episodes").await, 1);
 
     // An offset in the range is honoured; an episode under way at the range's start is cut there.
     let cut = get(
@@ -159,18 +149,14 @@ async fn episodes_are_listed_in_mg_dl_and_audited(db: PgPool) {
     .await;
     assert_eq!(empty.body["episodes"], json!([]));
     assert_eq!(empty.body["summary"]["hypo_level_1"], 0);
-    assert_eq!(audited_reads(&db, user).await, 3);
+    assert_eq!(testing::audited_reads(&db, user, "glucose_episodes").await, 3);
 }
 
 #[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_mmol_user_sees_mmol(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
-    sqlx::query("UPDATE users SET display_unit = 'mmol/L' WHERE id = $1")
-        .bind(user)
-        .execute(&db)
-        .await
-        .unwrap();
+    testing::use_mmol_l(&db, user).await;
     planted(&db, user).await;
 
     let reply = get(
@@ -218,7 +204,10 @@ async fn another_users_readings_never_appear(db: PgPool) {
         ]
     );
     assert_eq!(
-        (audited_reads(&db, owner).await, audited_reads(&db, other).await),
+        (
+            testing::audited_reads(&db, owner, "glucose_episodes").await,
+            testing::audited_reads(&db, other, "glucose_episodes").await
+        ),
         (1, 1)
     );
 }
@@ -281,7 +270,7 @@ async fn bad_input_is_a_problem_and_not_audited(db: PgPool) {
     assert_eq!(anonymous.headers[header::CONTENT_TYPE], "application/problem+json");
 
     assert_eq!(
-        audited_reads(&db, user).await,
+        testing::audited_reads(&db, user, "glucose_episodes").await,
         1,
         "only the accepted request was audited"
     );
@@ -467,7 +456,7 @@ async fn episodes_carry_what_preceded_them_and_the_period_is_explained(db: PgPoo
     assert_eq!(contexts(&reply.body), context_expected());
     assert_eq!(reply.body["explanations"], explanations_expected());
     assert_eq!(reply.body["summary"]["hypo_level_1"], 3);
-    assert_eq!(audited_reads(&db, user).await, 1);
+    assert_eq!(testing::audited_reads(&db, user, "glucose_episodes").await, 1);
 
     // Without sleep recorded for the night of 10 March, the day's episodes after it are unknown, not "awake".
     sqlx::query("DELETE FROM sleep_data WHERE user_id = $1 AND sleep_start > '2025-03-10T12:00:00Z'")

@@ -257,11 +257,7 @@ async fn planted_effects_are_found_and_noise_is_not(db: PgPool) {
 async fn recommendations_use_the_display_unit(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
-    sqlx::query("UPDATE users SET display_unit = 'mmol/L' WHERE id = $1")
-        .bind(user)
-        .execute(&db)
-        .await
-        .unwrap();
+    testing::use_mmol_l(&db, user).await;
     planted_days(&db, user, 90, 42).await;
     insights::compute_correlations(&db, user).await.unwrap();
     let stored = find(&links(&db, user).await, "carbs_g", "mean_glucose", 0)

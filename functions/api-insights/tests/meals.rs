@@ -99,16 +99,6 @@ fn range(start: &str, end: &str) -> String {
 
 const MARCH: (&str, &str) = ("2025-03-01T00:00:00Z", "2025-03-06T00:00:00Z");
 
-async fn audited_reads(db: &PgPool, user_id: Uuid) -> i64 {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log WHERE user_id = $1 AND action = 'read' AND resource = 'meal_responses'",
-    )
-    .bind(user_id)
-    .fetch_one(db)
-    .await
-    .unwrap()
-}
-
 fn descriptions(body: &Value) -> Vec<String> {
     body["meals"]
         .as_array()
@@ -175,7 +165,7 @@ async fn constructed_meals_give_exact_responses_and_summaries(db: PgPool) {
         body["carb_sensitivity"],
         json!({"n": 4, "rise_per_10g": 7.1, "ci_low": 2.8, "ci_high": 11.5})
     );
-    assert_eq!(audited_reads(&db, user).await, 1);
+    assert_eq!(testing::audited_reads(&db, user, "meal_responses").await, 1);
 
     // Only meals eaten in the range count; their readings may lie after its end.
     let one_day = get(
@@ -194,18 +184,14 @@ async fn constructed_meals_give_exact_responses_and_summaries(db: PgPool) {
         ),
         (&json!([]), &Value::Null, &Value::Null)
     );
-    assert_eq!(audited_reads(&db, user).await, 2);
+    assert_eq!(testing::audited_reads(&db, user, "meal_responses").await, 2);
 }
 
 #[sqlx::test(migrator = "glucolens_store::db::MIGRATOR")]
 async fn a_mmol_user_sees_mmol(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let user = testing::user(&db, "UTC").await;
-    sqlx::query("UPDATE users SET display_unit = 'mmol/L' WHERE id = $1")
-        .bind(user)
-        .execute(&db)
-        .await
-        .unwrap();
+    testing::use_mmol_l(&db, user).await;
     planted(&db, user).await;
 
     let reply = get(&state, &range(MARCH.0, MARCH.1), Some(user)).await;
@@ -247,7 +233,10 @@ async fn another_users_meals_and_readings_never_appear(db: PgPool) {
     assert_eq!(theirs.body["meals"][0]["response"]["peak_rise"], 150.0);
     assert_eq!(theirs.body["meals"][0]["response"]["minutes_to_peak"], 85.0);
     assert_eq!(
-        (audited_reads(&db, owner).await, audited_reads(&db, other).await),
+        (
+            testing::audited_reads(&db, owner, "meal_responses").await,
+            testing::audited_reads(&db, other, "meal_responses").await
+        ),
         (1, 1)
     );
 }
@@ -281,7 +270,7 @@ async fn bad_input_is_a_problem_and_not_audited(db: PgPool) {
     }
     let anonymous = get(&state, &range(MARCH.0, MARCH.1), None).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(audited_reads(&db, user).await, 0);
+    assert_eq!(testing::audited_reads(&db, user, "meal_responses").await, 0);
 }
 
 /// The validity check on planted data: a sample user's named lunches (`glucolens_sample::NAMED_MEALS`) come back

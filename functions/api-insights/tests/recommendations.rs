@@ -224,11 +224,7 @@ fn cluster(rank: u32, holds_best_days: bool) -> NewPattern {
 async fn stored_rules_and_clusters_become_recommendations_in_the_display_unit(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let (owner, other) = (testing::user(&db, "UTC").await, testing::user(&db, "UTC").await);
-    sqlx::query("UPDATE users SET display_unit = 'mmol/L' WHERE id = $1")
-        .bind(owner)
-        .execute(&db)
-        .await
-        .unwrap();
+    testing::use_mmol_l(&db, owner).await;
     let sleep_rule = "On days after under 6 h of sleep, your glucose was in your target range 70 % of the time or \
                       less on 90 % of them (12 of 13 days), against 50 % of all 40 days.";
     let patterns = [
@@ -291,12 +287,5 @@ async fn stored_rules_and_clusters_become_recommendations_in_the_display_unit(db
 
     // The owner's patterns are theirs alone.
     assert_eq!(get(&state, other).await["recommendations"], json!([]));
-    let audited: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log WHERE user_id = $1 AND action = 'read' AND resource = 'recommendations'",
-    )
-    .bind(owner)
-    .fetch_one(&db)
-    .await
-    .unwrap();
-    assert_eq!(audited, 1);
+    assert_eq!(testing::audited_reads(&db, owner, "recommendations").await, 1);
 }

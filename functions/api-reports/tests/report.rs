@@ -185,11 +185,7 @@ async fn the_owners_unit_and_local_days_are_used(db: PgPool) {
     let state = testing::state(db.clone()).await;
     let zone = "Asia/Tokyo";
     let user = testing::user(&db, zone).await;
-    sqlx::query("UPDATE users SET display_unit = 'mmol/L' WHERE id = $1")
-        .bind(user)
-        .execute(&db)
-        .await
-        .unwrap();
+    testing::use_mmol_l(&db, user).await;
     // One Tokyo day of readings: 15:00 UTC to 15:00 UTC, two UTC dates.
     let last = yesterday(zone);
     readings_over(&db, user, zone, last, last).await;

@@ -43,6 +43,25 @@ pub async fn user(db: &sqlx::PgPool, time_zone: &str) -> Uuid {
     id
 }
 
+/// Makes mmol/L the user's display unit.
+pub async fn use_mmol_l(db: &sqlx::PgPool, user_id: Uuid) {
+    sqlx::query("UPDATE users SET display_unit = 'mmol/L' WHERE id = $1")
+        .bind(user_id)
+        .execute(db)
+        .await
+        .expect("set the display unit");
+}
+
+/// How many reads of `resource` the user's audit log holds.
+pub async fn audited_reads(db: &sqlx::PgPool, user_id: Uuid, resource: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE user_id = $1 AND action = 'read' AND resource = $2")
+        .bind(user_id)
+        .bind(resource)
+        .fetch_one(db)
+        .await
+        .expect("count audited reads")
+}
+
 /// `Authorization` header value for `user_id`.
 pub fn bearer(state: &AppState, user_id: Uuid) -> String {
     format!("Bearer {}", state.tokens.issue(user_id).access_token)
